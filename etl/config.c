@@ -769,6 +769,7 @@ static const struct key_spec gates_keys[] = {
 static const struct key_spec warehouse_keys[] = {
     { CFG("url", K_STR, warehouse_url) },
     { CFG("schema", K_STR, warehouse_schema) },
+    { CFG("retention_runs", K_I32, warehouse_retention_runs), .lo = 0, .hi = 100000 },
 };
 
 static const struct section run_section = { SECTION(run_keys) };
@@ -887,6 +888,7 @@ set_defaults(struct lr_config *cfg)
     cfg->tax_agri_nano = 0;
     cfg->max_unmatched_ratio = 0.30;
     cfg->max_unrepairable_ratio = 0.01;
+    cfg->warehouse_retention_runs = 30;
 }
 
 static bool

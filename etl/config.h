@@ -109,6 +109,7 @@ struct lr_config {
     /* warehouse */
     char *warehouse_url;    /* optional */
     char *warehouse_schema; /* default "landrec" */
+    int32_t warehouse_retention_runs; /* published runs whose rows are kept; 0 = all; default 30 */
 };
 
 /* Parse the YAML file at path into *out (caller releases with lr_config_release).

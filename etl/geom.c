@@ -1,7 +1,10 @@
 /* geom.c - GEOS wrappers (see geom.h). The only file that includes geos_c.h. */
 #include "geom.h"
 
+#include "geom_rings.h"
+
 #include <geos_c.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,13 +221,16 @@ lr_geom_to_hex(struct lr_geom_ctx *g, const void *geom)
     return hex;
 }
 
-/* Map GEOS's validity reason text to our class. */
+/* Map GEOS's validity reason text to our class: "Self-intersection" and "Ring
+ * Self-intersection" (a self-touching ring) are self-intersections, "Too few distinct points" is
+ * too_few_points, the rest (holes outside or nested, disconnected interior, nested shells,
+ * invalid coordinates, unclosed rings) are ring problems. */
 static enum lr_issue_class
 reason_class(const char *reason)
 {
     if (strstr(reason, "Self-intersection") || strstr(reason, "self-intersection"))
         return LR_IS_SELF_INTERSECTION;
-    if (strstr(reason, "Too few points"))
+    if (strstr(reason, "Too few"))
         return LR_IS_TOO_FEW_POINTS;
     return LR_IS_RING_PROBLEM;
 }
@@ -300,21 +306,9 @@ lr_geom_to_multipolygon(struct lr_geom_ctx *g, const void *geom)
 void *
 lr_geom_repair(struct lr_geom_ctx *g, const void *geom, bool linework)
 {
-    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(g->h);
-    GEOSGeometry *fixed, *out;
+    struct lr_repair_info info;
 
-    if (!params)
-        return NULL;
-    GEOSMakeValidParams_setMethod_r(
-        g->h, params, linework ? GEOS_MAKE_VALID_LINEWORK : GEOS_MAKE_VALID_STRUCTURE);
-    GEOSMakeValidParams_setKeepCollapsed_r(g->h, params, 0);
-    fixed = GEOSMakeValidWithParams_r(g->h, geom, params);
-    GEOSMakeValidParams_destroy_r(g->h, params);
-    if (!fixed)
-        return NULL;
-    out = lr_geom_to_multipolygon(g, fixed);
-    GEOSGeom_destroy_r(g->h, fixed);
-    return out;
+    return lr_geom_repair_info(g, geom, linework, &info);
 }
 
 double
@@ -357,8 +351,7 @@ lr_geom_bounds(struct lr_geom_ctx *g, const void *geom, double *minx, double *mi
 {
     if (GEOSisEmpty_r(g->h, geom) != 0)
         return false;
-    return GEOSGeom_getXMin_r(g->h, geom, minx) && GEOSGeom_getYMin_r(g->h, geom, miny) &&
-           GEOSGeom_getXMax_r(g->h, geom, maxx) && GEOSGeom_getYMax_r(g->h, geom, maxy);
+    return GEOSGeom_getExtent_r(g->h, geom, minx, miny, maxx, maxy) == 1;
 }
 
 void *
@@ -456,4 +449,358 @@ lr_geom_tree_free(struct lr_geom_tree *t)
         return;
     GEOSSTRtree_destroy_r(t->g->h, t->tree);
     free(t);
+}
+
+/* ---- area-weighted valuation (issue 10) ---- */
+
+enum lr_rc
+lr_geom_tree_query_geom(struct lr_geom_tree *t, const void *geom, size_t **items, size_t *n)
+{
+    struct tree_hits h = { *items, *n, *n, false };
+
+    GEOSSTRtree_query_r(t->g->h, t->tree, geom, tree_collect, &h);
+    *items = h.items;
+    *n = h.n;
+    return h.oom ? LR_ERR_NOMEM : LR_OK;
+}
+
+int
+lr_geom_prepared_intersects(struct lr_geom_ctx *g, const void *prep, const void *geom)
+{
+    char r = GEOSPreparedIntersects_r(g->h, prep, geom);
+
+    return r == 2 ? -1 : r;
+}
+
+int
+lr_geom_prepared_covers(struct lr_geom_ctx *g, const void *prep, const void *geom)
+{
+    char r = GEOSPreparedCovers_r(g->h, prep, geom);
+
+    return r == 2 ? -1 : r;
+}
+
+void *
+lr_geom_intersection(struct lr_geom_ctx *g, const void *a, const void *b)
+{
+    return GEOSIntersection_r(g->h, a, b);
+}
+
+void *
+lr_geom_difference(struct lr_geom_ctx *g, const void *a, const void *b)
+{
+    return GEOSDifference_r(g->h, a, b);
+}
+
+/* ---- added for the geometry QA (issue 5) ---- */
+
+void *
+lr_geom_from_wkt(struct lr_geom_ctx *g, const char *wkt)
+{
+    GEOSWKTReader *r = GEOSWKTReader_create_r(g->h);
+    GEOSGeometry *out;
+
+    if (!r)
+        return NULL;
+    out = GEOSWKTReader_read_r(g->h, r, wkt);
+    GEOSWKTReader_destroy_r(g->h, r);
+    return out;
+}
+
+char *
+lr_geom_to_wkt(struct lr_geom_ctx *g, const void *geom)
+{
+    GEOSWKTWriter *w = GEOSWKTWriter_create_r(g->h);
+    char *txt, *out = NULL;
+
+    if (!w)
+        return NULL;
+    GEOSWKTWriter_setTrim_r(g->h, w, 1);
+    txt = GEOSWKTWriter_write_r(g->h, w, geom);
+    if (txt) {
+        out = strdup(txt);
+        GEOSFree_r(g->h, txt);
+    }
+    GEOSWKTWriter_destroy_r(g->h, w);
+    return out;
+}
+
+void *
+lr_geom_clone(struct lr_geom_ctx *g, const void *geom)
+{
+    return GEOSGeom_clone_r(g->h, geom);
+}
+
+const char *
+lr_geom_type_name(struct lr_geom_ctx *g, const void *geom)
+{
+    static const char *const names[] = { "Point",      "LineString",      "LinearRing",
+                                         "Polygon",    "MultiPoint",      "MultiLineString",
+                                         "MultiPolygon", "GeometryCollection" };
+    int t = GEOSGeomTypeId_r(g->h, geom);
+
+    return t >= 0 && (size_t)t < LR_ARRAY_LEN(names) ? names[t] : "Unknown";
+}
+
+bool
+lr_geom_is_empty(struct lr_geom_ctx *g, const void *geom)
+{
+    return GEOSisEmpty_r(g->h, geom) != 0;
+}
+
+int
+lr_geom_num_parts(struct lr_geom_ctx *g, const void *geom)
+{
+    return GEOSGetNumGeometries_r(g->h, geom);
+}
+
+const void *
+lr_geom_part(struct lr_geom_ctx *g, const void *geom, int i)
+{
+    return GEOSGetGeometryN_r(g->h, geom, i);
+}
+
+
+
+double
+lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b)
+{
+    GEOSGeometry *ba = GEOSBoundary_r(g->h, a), *bb = GEOSBoundary_r(g->h, b), *x = NULL;
+    double len = -1;
+
+    if (ba && bb)
+        x = GEOSIntersection_r(g->h, ba, bb);
+    if (x && !GEOSLength_r(g->h, x, &len))
+        len = -1;
+    if (x)
+        GEOSGeom_destroy_r(g->h, x);
+    if (ba)
+        GEOSGeom_destroy_r(g->h, ba);
+    if (bb)
+        GEOSGeom_destroy_r(g->h, bb);
+    return len;
+}
+
+
+
+/* Append one ring of a polygon to r through the scratch buffer *buf (grown as needed). */
+static enum lr_rc
+add_ring(struct lr_geom_ctx *g, const GEOSGeometry *ring, bool hole, struct lr_rings *r,
+         double **buf, size_t *cap, size_t *added)
+{
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(g->h, ring);
+    unsigned int n = 0;
+
+    if (!seq || !GEOSCoordSeq_getSize_r(g->h, seq, &n))
+        return LR_ERR_INTERNAL;
+    if (n < 4)
+        return LR_OK;
+    if (2 * (size_t)n > *cap) {
+        double *p = realloc(*buf, 2 * (size_t)n * sizeof(double));
+        if (!p)
+            return LR_ERR_NOMEM;
+        *buf = p;
+        *cap = 2 * (size_t)n;
+    }
+    if (!GEOSCoordSeq_copyToBuffer_r(g->h, seq, *buf, 0, 0))
+        return LR_ERR_INTERNAL;
+    if (lr_rings_add(r, *buf, n, hole) != LR_OK)
+        return LR_ERR_NOMEM;
+    (*added)++;
+    return LR_OK;
+}
+
+static enum lr_rc
+add_polygon_rings(struct lr_geom_ctx *g, const GEOSGeometry *poly, struct lr_rings *r,
+                  double **buf, size_t *cap, size_t *added)
+{
+    int nh = GEOSGetNumInteriorRings_r(g->h, poly);
+    enum lr_rc rc;
+
+    if (GEOSisEmpty_r(g->h, poly) != 0)
+        return LR_OK;
+    rc = add_ring(g, GEOSGetExteriorRing_r(g->h, poly), false, r, buf, cap, added);
+    for (int i = 0; rc == LR_OK && i < nh; i++)
+        rc = add_ring(g, GEOSGetInteriorRingN_r(g->h, poly, i), true, r, buf, cap, added);
+    return rc;
+}
+
+enum lr_rc
+lr_geom_rings(struct lr_geom_ctx *g, const void *geom, struct lr_rings *r, size_t *nrings)
+{
+    int type = GEOSGeomTypeId_r(g->h, geom);
+    double *buf = NULL;
+    size_t cap = 0;
+    enum lr_rc rc = LR_OK;
+
+    *nrings = 0;
+    if (type == GEOS_POLYGON)
+        rc = add_polygon_rings(g, geom, r, &buf, &cap, nrings);
+    else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int k = GEOSGetNumGeometries_r(g->h, geom);
+        for (int i = 0; rc == LR_OK && i < k; i++) {
+            const GEOSGeometry *p = GEOSGetGeometryN_r(g->h, geom, i);
+            if (GEOSGeomTypeId_r(g->h, p) == GEOS_POLYGON)
+                rc = add_polygon_rings(g, p, r, &buf, &cap, nrings);
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* A collection of the segments as 2-point lines plus the areas' boundaries (NULL on failure). */
+static GEOSGeometry *
+linework(struct lr_geom_ctx *g, const double *seg, size_t nseg, const void *const *areas,
+         size_t nareas)
+{
+    GEOSGeometry **lines = malloc((nseg + nareas + 1) * sizeof(*lines));
+    GEOSGeometry *out = NULL;
+    size_t n = 0;
+
+    if (!lines)
+        return NULL;
+    for (; n < nseg; n++) {
+        GEOSCoordSequence *s = GEOSCoordSeq_copyFromBuffer_r(g->h, seg + 4 * n, 2, 0, 0);
+        lines[n] = s ? GEOSGeom_createLineString_r(g->h, s) : NULL;
+        if (!lines[n])
+            goto out;
+    }
+    for (size_t k = 0; k < nareas; k++, n++)
+        if (!(lines[n] = GEOSBoundary_r(g->h, areas[k])))
+            goto out;
+    out = GEOSGeom_createCollection_r(g->h, GEOS_GEOMETRYCOLLECTION, lines, (unsigned)n);
+    if (out)
+        n = 0;
+out:
+    destroy_all(g, lines, n);
+    free(lines);
+    return out;
+}
+
+void *
+lr_geom_faces(struct lr_geom_ctx *g, const double *seg, size_t nseg, const void *const *areas,
+              size_t nareas)
+{
+    GEOSGeometry *lines = linework(g, seg, nseg, areas, nareas), *noded = NULL, *faces = NULL;
+    const GEOSGeometry *arr[1];
+
+    if (lines)
+        noded = GEOSUnaryUnion_r(g->h, lines);
+    if (noded) {
+        arr[0] = noded;
+        faces = GEOSPolygonize_r(g->h, arr, 1);
+    }
+    if (noded)
+        GEOSGeom_destroy_r(g->h, noded);
+    if (lines)
+        GEOSGeom_destroy_r(g->h, lines);
+    return faces;
+}
+
+/* Count what make-valid produced besides polygons. */
+static void
+count_dropped(struct lr_geom_ctx *g, const GEOSGeometry *geom, struct lr_repair_info *info)
+{
+    int type = GEOSGeomTypeId_r(g->h, geom);
+
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION ||
+        type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOINT) {
+        for (int i = 0; i < GEOSGetNumGeometries_r(g->h, geom); i++)
+            count_dropped(g, GEOSGetGeometryN_r(g->h, geom, i), info);
+    } else if (GEOSisEmpty_r(g->h, geom) != 1) {
+        info->dropped_lines += type == GEOS_LINESTRING || type == GEOS_LINEARRING;
+        info->dropped_points += type == GEOS_POINT;
+    }
+}
+
+/* make-valid of geom with the chosen method (NULL on failure). */
+static GEOSGeometry *
+make_valid(struct lr_geom_ctx *g, const GEOSGeometry *geom, bool linework_method)
+{
+    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(g->h);
+    GEOSGeometry *fixed;
+
+    if (!params)
+        return NULL;
+    GEOSMakeValidParams_setMethod_r(
+        g->h, params, linework_method ? GEOS_MAKE_VALID_LINEWORK : GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(g->h, params, 0);
+    fixed = GEOSMakeValidWithParams_r(g->h, geom, params);
+    GEOSMakeValidParams_destroy_r(g->h, params);
+    return fixed;
+}
+
+/* The polygons of part (repaired when invalid) appended to arr. */
+static bool
+repair_part(struct lr_geom_ctx *g, const GEOSGeometry *part, bool lw, struct lr_repair_info *info,
+            GEOSGeometry ***arr, size_t *n, size_t *cap)
+{
+    GEOSGeometry *fixed;
+    bool ok;
+
+    if (GEOSisValid_r(g->h, part) == 1)
+        return collect_polygons(g, part, arr, n, cap);
+    info->repaired_parts++;
+    fixed = make_valid(g, part, lw);
+    if (!fixed)
+        return false;
+    count_dropped(g, fixed, info);
+    ok = collect_polygons(g, fixed, arr, n, cap);
+    GEOSGeom_destroy_r(g->h, fixed);
+    return ok;
+}
+
+/* Repair every polygon of geom separately into one MultiPolygon (NULL: none or failure). */
+static GEOSGeometry *
+repair_parts(struct lr_geom_ctx *g, const GEOSGeometry *geom, bool lw, struct lr_repair_info *info)
+{
+    GEOSGeometry **arr = NULL, *out = NULL;
+    size_t n = 0, cap = 0;
+    int type = GEOSGeomTypeId_r(g->h, geom);
+    int k = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(g->h, geom);
+    bool ok = true;
+
+    for (int i = 0; ok && i < k; i++) {
+        const GEOSGeometry *part = type == GEOS_POLYGON ? geom : GEOSGetGeometryN_r(g->h, geom, i);
+        if (GEOSGeomTypeId_r(g->h, part) == GEOS_POLYGON)
+            ok = repair_part(g, part, lw, info, &arr, &n, &cap);
+    }
+    if (ok && n > 0)
+        out = GEOSGeom_createCollection_r(g->h, GEOS_MULTIPOLYGON, arr, (unsigned)n);
+    if (!out)
+        destroy_all(g, arr, n);
+    free(arr);
+    return out;
+}
+
+void *
+lr_geom_repair_info(struct lr_geom_ctx *g, const void *geom, bool linework_method,
+                    struct lr_repair_info *info)
+{
+    GEOSGeometry *out, *whole, *again;
+
+    memset(info, 0, sizeof(*info));
+    GEOSArea_r(g->h, geom, &info->area_before);
+    info->area_before = fabs(info->area_before);
+    info->parts_before = GEOSGeomTypeId_r(g->h, geom) == GEOS_POLYGON
+                             ? 1
+                             : GEOSGetNumGeometries_r(g->h, geom);
+    out = repair_parts(g, geom, linework_method, info);
+    if (out && GEOSisValid_r(g->h, out) != 1) {
+        info->whole = true;
+        whole = make_valid(g, out, linework_method);
+        again = whole ? lr_geom_to_multipolygon(g, whole) : NULL;
+        if (whole) {
+            count_dropped(g, whole, info);
+            GEOSGeom_destroy_r(g->h, whole);
+        }
+        GEOSGeom_destroy_r(g->h, out);
+        out = again;
+    }
+    if (out) {
+        GEOSArea_r(g->h, out, &info->area_after);
+        info->parts_after = GEOSGetNumGeometries_r(g->h, out);
+        info->valid = GEOSisValid_r(g->h, out) == 1;
+    }
+    return out;
 }

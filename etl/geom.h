@@ -69,4 +69,59 @@ enum lr_rc lr_geom_tree_query_xy(struct lr_geom_tree *t, double x, double y, siz
                                  size_t *n);
 void lr_geom_tree_free(struct lr_geom_tree *t);
 
+/* ---- area-weighted valuation (stage_value piecewise): added for issue 10 ---- */
+/* Items whose envelope intersects geom's envelope; appended to *items (caller frees). */
+enum lr_rc lr_geom_tree_query_geom(struct lr_geom_tree *t, const void *geom, size_t **items,
+                                   size_t *n);
+/* Prepared predicates against a geometry: 1 true, 0 false, -1 GEOS error. */
+int lr_geom_prepared_intersects(struct lr_geom_ctx *g, const void *prep, const void *geom);
+int lr_geom_prepared_covers(struct lr_geom_ctx *g, const void *prep, const void *geom);
+/* a ∩ b and a − b as new geometries (caller frees with lr_geom_free); NULL on GEOS error. */
+void *lr_geom_intersection(struct lr_geom_ctx *g, const void *a, const void *b);
+void *lr_geom_difference(struct lr_geom_ctx *g, const void *a, const void *b);
+
+/* ---- added for the geometry QA (issue 5) ---- */
+struct lr_rings;
+
+/* Parse WKT (NULL on failure; the reason is in lr_geom_last_error). */
+void *lr_geom_from_wkt(struct lr_geom_ctx *g, const char *wkt);
+/* WKT of geom, trimmed; caller frees; NULL on failure. */
+char *lr_geom_to_wkt(struct lr_geom_ctx *g, const void *geom);
+/* Deep copy (NULL on failure). */
+void *lr_geom_clone(struct lr_geom_ctx *g, const void *geom);
+/* "Polygon", "MultiPolygon", "GeometryCollection", ... (static text). */
+const char *lr_geom_type_name(struct lr_geom_ctx *g, const void *geom);
+bool lr_geom_is_empty(struct lr_geom_ctx *g, const void *geom);
+/* Members of a collection (1 for a single geometry) and member i, borrowed from geom. */
+int lr_geom_num_parts(struct lr_geom_ctx *g, const void *geom);
+const void *lr_geom_part(struct lr_geom_ctx *g, const void *geom, int i);
+/* Length of the boundary a and b share (boundary(a) ∩ boundary(b)); -1 on GEOS failure. */
+double lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b);
+
+/* Append the rings of every polygon in geom to r (see geom_rings.h: closed, interior on the
+ * left); rings with fewer than 4 points are skipped. *nrings gets the number appended. */
+enum lr_rc lr_geom_rings(struct lr_geom_ctx *g, const void *geom, struct lr_rings *r,
+                         size_t *nrings);
+/* The faces of a linework: nseg segments (x1, y1, x2, y2) plus the boundaries of nareas
+ * polygonal areas, noded and polygonized. Returns a collection of polygons (caller frees; see
+ * lr_geom_num_parts / lr_geom_part), NULL when GEOS failed. */
+void *lr_geom_faces(struct lr_geom_ctx *g, const double *seg, size_t nseg,
+                    const void *const *areas, size_t nareas);
+
+/* What a repair did, for an honest report. */
+struct lr_repair_info {
+    double area_before, area_after; /* m^2 of the input and of the kept MultiPolygon */
+    int parts_before, parts_after;  /* polygons in the input / in the result */
+    int repaired_parts;             /* input polygons that were invalid and made valid */
+    int dropped_lines, dropped_points; /* collapsed pieces make-valid produced, not kept */
+    bool whole;                     /* the parts overlapped: the whole was made valid again */
+    bool valid;                     /* the result is valid */
+};
+
+/* Make geom valid part by part (valid parts are copied untouched), then the whole when the
+ * parts still conflict; keep polygonal output only, as a MultiPolygon; re-validate. Returns NULL
+ * when nothing polygonal survives or GEOS failed; info is filled either way. */
+void *lr_geom_repair_info(struct lr_geom_ctx *g, const void *geom, bool linework,
+                          struct lr_repair_info *info);
+
 #endif

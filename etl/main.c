@@ -1,8 +1,11 @@
 /* main.c - argv, the subcommand table and exit codes. No logic lives here. */
 #include "core.h"
+#include "diff.h"
 #include "run.h"
 #include "sample.h"
+#include "show.h"
 #include "version.h"
+#include "warehouse.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -20,7 +23,9 @@ static int cmd_run(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_sample(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
-static int cmd_later(int argc, char **argv);
+static int cmd_diff(int argc, char **argv);
+static int cmd_show(int argc, char **argv);
+static int cmd_db(int argc, char **argv);
 
 static const struct cmd cmds[] = {
     { "run", cmd_run,
@@ -38,15 +43,20 @@ static const struct cmd cmds[] = {
       "  Write a synthetic but realistic input set (maps, register, zones, crosswalk, config,\n"
       "  injected.csv listing every injected defect) into DIR. Defaults: 1500 parcels, 3 "
       "communes, seed 1.\n" },
-    { "diff", cmd_later,
+    { "diff", cmd_diff,
       "landrec diff OLD_RUN_DIR NEW_RUN_DIR [--out FILE]\n"
-      "  Delta of the tax extract between two runs (not yet available).\n" },
-    { "show", cmd_later,
+      "  Delta of the tax extract between two runs: CSV parcel_key,change,column,old,new\n"
+      "  (added, removed, changed columns) to FILE, or to stdout; a summary line per kind.\n" },
+    { "show", cmd_show,
       "landrec show KEY [RUN_DIR] [--json] [--with-owner]\n"
-      "  One parcel's reconciled record (not yet available).\n" },
-    { "db", cmd_later,
-      "landrec db init URL\n"
-      "  Create or migrate the PostGIS warehouse schema (not yet available).\n" },
+      "  One parcel's reconciled record for a key in old or new numbering: statuses, findings,\n"
+      "  lineage both ways, areas, zone, value, tax and source features. RUN_DIR: a run folder\n"
+      "  or an output folder (its latest run); default $LANDREC_OUTPUT/latest, else "
+      "./out/latest.\n"
+      "  Owner fields only with --with-owner. Exit 0 found, 1 not found, 2 usage, 3 unreadable.\n" },
+    { "db", cmd_db,
+      "landrec db init URL [--schema NAME]\n"
+      "  Create or migrate the PostGIS warehouse schema (default schema: landrec).\n" },
     { "version", cmd_version,
       "landrec version\n  landrec, GDAL, PROJ, GEOS and libpq versions.\n" },
 };
@@ -221,6 +231,27 @@ cmd_sample(int argc, char **argv)
 }
 
 static int
+cmd_diff(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "out", required_argument, NULL, 'o' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct lr_err err = { LR_OK, "" };
+    const char *out = NULL;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c != 'o')
+            return usage_error("diff", "%s", "unknown option");
+        out = optarg;
+    }
+    if (optind + 2 != argc)
+        return usage_error("diff", "%s", "wants OLD_RUN_DIR and NEW_RUN_DIR");
+    return finish(lr_diff_main(argv[optind], argv[optind + 1], out, &err), &err);
+}
+
+static int
 cmd_version(int argc, char **argv)
 {
     (void)argv;
@@ -231,11 +262,53 @@ cmd_version(int argc, char **argv)
 }
 
 static int
-cmd_later(int argc, char **argv)
+cmd_db(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "landrec %s: not yet available in this version\n", argv[0]);
-    return 2;
+    static const struct option longopts[] = {
+        { "schema", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *schema = NULL;
+    struct lr_err err = { LR_OK, "" };
+    int c;
+
+    if (argc < 2 || strcmp(argv[1], "init") != 0)
+        return usage_error("db", "%s", "the only db command is 'init'");
+    while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
+        if (c != 's')
+            return usage_error("db", "%s", "unknown option");
+        schema = optarg;
+    }
+    if (optind + 1 != argc - 1)
+        return usage_error("db", "%s", "wants exactly one URL");
+    return finish(lr_warehouse_init(argv[1 + optind], schema, &err), &err);
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "with-owner", no_argument, NULL, 'w' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct lr_show_opts o = { .json = false };
+    struct lr_err err = { LR_OK, "" };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'j')
+            o.json = true;
+        else if (c == 'w')
+            o.with_owner = true;
+        else
+            return usage_error("show", "%s", "unknown option");
+    }
+    if (optind >= argc || argc - optind > 2)
+        return usage_error("show", "%s", "wants a KEY and at most one RUN_DIR");
+    o.key = argv[optind];
+    o.run_dir = optind + 1 < argc ? argv[optind + 1] : NULL;
+    return finish(lr_show_main(&o, stdout, &err), &err);
 }
 
 int

@@ -161,6 +161,11 @@ build(struct lr_ctx *ctx, const struct lr_shard *sh, const char *status, const c
                      (json_int_t)sh->repair_area_delta_dm2, "outputs", outputs);
     if (root && message)
         json_object_set_new(root, "message", json_string(message));
+    if (root && ctx->cfg->corrections) /* match: the corrections file's outcome */
+        json_object_set_new(root, "corrections",
+                            json_pack("{sI sI sI}", "rows", (json_int_t)sh->corrections_rows,
+                                      "applied", (json_int_t)sh->corrections_applied, "stale",
+                                      (json_int_t)sh->corrections_stale));
     if (root)
         json_object_set_new(
             root, "gates",

@@ -43,6 +43,7 @@ static const char *const issue_names[LR_IS_COUNT] = {
     [LR_IS_NO_GEOMETRY] = "no_geometry",
     [LR_IS_NOT_POLYGON] = "not_polygon",
     [LR_IS_BAD_COORDINATES] = "bad_coordinates",
+    [LR_IS_STRADDLES_ZONES] = "straddles_zones",
 };
 
 const char *

@@ -64,6 +64,7 @@ enum lr_issue_class {
     LR_IS_NO_GEOMETRY,  /* reject reason: a map feature without geometry */
     LR_IS_NOT_POLYGON,  /* reject reason: a map feature whose geometry is not polygonal */
     LR_IS_BAD_COORDINATES, /* reject reason: NaN/Inf or untransformable coordinates */
+    LR_IS_STRADDLES_ZONES, /* valued across >= 2 price zones with a share > 0.5 % each */
     LR_IS_COUNT
 };
 
@@ -249,6 +250,8 @@ struct lr_shard {
     struct lr_landuse *landuse;    /* legacy code table (load) */
     int64_t repair_area_delta_dm2; /* total area change from repair */
     int64_t map_input, register_input;
+    /* match: the corrections file (rows read, applied, stale = reported as no longer applying) */
+    int64_t corrections_rows, corrections_applied, corrections_stale;
 };
 
 void lr_shard_init(struct lr_shard *sh, const struct lr_config *cfg);

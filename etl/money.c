@@ -341,3 +341,133 @@ lr_money_format_area(int64_t dm2, char *buf, size_t size)
         return;
     snprintf(buf, size, "%s%" PRIu64 ".%u", dm2 < 0 ? "-" : "", mag / 10, (unsigned)(mag % 10));
 }
+
+/* ---- piece by piece ---- */
+
+/* Largest remainder: pieces get the floors, then the units left go to the largest remainders. */
+enum lr_rc
+lr_money_split_dm2(int64_t total_dm2, const int64_t *weights, size_t n, int64_t *pieces_dm2,
+                   struct lr_err *err)
+{
+    lr_i128 wsum = 0, given = 0;
+    enum lr_rc rc;
+
+    if ((rc = check_range("area", total_dm2, 0, AREA_MAX_DM2, err)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = check_range("piece weight", weights[i], 0, AREA_MAX_DM2, err)))
+            return rc;
+        wsum += weights[i];
+    }
+    if (wsum == 0)
+        return lr_err_set(err, LR_ERR_INTERNAL, "cannot split an area over zero weights");
+    for (size_t i = 0; i < n; i++) {
+        pieces_dm2[i] = (int64_t)((lr_i128)total_dm2 * weights[i] / wsum);
+        given += pieces_dm2[i];
+    }
+    for (lr_i128 left = total_dm2 - given; left > 0; left--) { /* left < n */
+        size_t best = n;
+        lr_i128 best_rem = -1;
+        for (size_t i = 0; i < n; i++) {
+            lr_i128 rem = (lr_i128)total_dm2 * weights[i] - (lr_i128)pieces_dm2[i] * wsum;
+            /* a piece already topped up has rem < 0 */
+            if (rem > best_rem) {
+                best_rem = rem;
+                best = i;
+            }
+        }
+        assert(best < n);
+        pieces_dm2[best]++;
+    }
+    return LR_OK;
+}
+
+/* sum(area_i * price_i) into *num after checking the bounds. */
+static enum lr_rc
+pieces_sum(const int64_t *area_dm2, const int64_t *price_vnd, size_t n, lr_i128 *num, lr_i128 *area,
+           struct lr_err *err)
+{
+    enum lr_rc rc;
+
+    *num = 0;
+    *area = 0;
+    if (n == 0)
+        return lr_err_set(err, LR_ERR_INTERNAL, "no pieces to value");
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = check_range("area", area_dm2[i], 0, AREA_MAX_DM2, err)) ||
+            (rc = check_range("unit price", price_vnd[i], 0, VND_MAX, err)))
+            return rc;
+        *num += (lr_i128)area_dm2[i] * price_vnd[i]; /* <= 1e28 each */
+        *area += area_dm2[i];
+    }
+    if (*area > AREA_MAX_DM2)
+        return lr_err_set(err, LR_ERR_INTERNAL, "area of the pieces exceeds 1e13 dm2");
+    return LR_OK;
+}
+
+enum lr_rc
+lr_money_value_pieces(const int64_t *area_dm2, const int64_t *price_vnd, size_t n,
+                      int64_t *value_vnd, struct lr_err *err)
+{
+    lr_i128 num, area;
+    enum lr_rc rc = pieces_sum(area_dm2, price_vnd, n, &num, &area, err);
+
+    if (rc != LR_OK)
+        return rc;
+    return store_i64(div_half_up(num, 10), "value", value_vnd, err);
+}
+
+/* With N = 10 V = sum(area_i * price_i) and R = sum_t tier_t * rate_t (both exact), the tax is
+ * round_half_up(R * N / (A * 1e10)). R * N can pass 2^127 (R <= 1e22, N <= 9.3e19 once the value
+ * is known to fit int64), so it is reduced in steps that stay below ~1e33: R = q A + r (q <= 1e9),
+ * r N = x A + y, then R N / A = q N + x + y / A and Q = q N + x = u 1e10 + v, so R N / (A 1e10) = u
+ * + (v A + y) / (A 1e10), all exact. */
+enum lr_rc
+lr_money_tax_residential_pieces(const int64_t *area_dm2, const int64_t *price_vnd, size_t n,
+                                int64_t limit_dm2, const int64_t rates_nano[3], int64_t *tax_vnd,
+                                struct lr_err *err)
+{
+    lr_i128 num, a, tier[3], rsum = 0, q, r, x, y, big, u, v, frac, den;
+    enum lr_rc rc = pieces_sum(area_dm2, price_vnd, n, &num, &a, err);
+
+    if (rc == LR_OK)
+        rc = check_range("residential limit", limit_dm2, 0, INT64_MAX, err);
+    for (int i = 0; rc == LR_OK && i < 3; i++)
+        rc = check_range("tax rate", rates_nano[i], 0, LR_NANO, err);
+    if (rc != LR_OK)
+        return rc;
+    if (num > 10 * (lr_i128)INT64_MAX) /* the value itself must fit: keeps r * num < 1e33 */
+        return lr_err_set(err, LR_ERR_INTERNAL, "value overflows 64 bits");
+    if (a == 0) {
+        *tax_vnd = 0;
+        return LR_OK;
+    }
+    tier[0] = a < limit_dm2 ? a : limit_dm2;
+    tier[1] = (a < 3 * (lr_i128)limit_dm2 ? a : 3 * (lr_i128)limit_dm2) - tier[0];
+    tier[2] = a - tier[0] - tier[1];
+    for (int i = 0; i < 3; i++)
+        rsum += tier[i] * rates_nano[i]; /* <= 1e22 */
+    q = rsum / a, r = rsum % a;          /* q <= 1e9, r < a <= 1e13 */
+    x = r * num / a, y = r * num % a;    /* r * num < 1e13 * 9.3e19 */
+    big = q * num + x;
+    den = 10 * (lr_i128)LR_NANO;
+    u = big / den, v = big % den;
+    frac = v * a + y; /* < 1e10 * 1e13 + 1e13 */
+    return store_i64(u + (2 * frac >= den * a ? 1 : 0), "residential tax", tax_vnd, err);
+}
+
+enum lr_rc
+lr_money_average_price(const int64_t *area_dm2, const int64_t *price_vnd, size_t n,
+                       int64_t *price_out, struct lr_err *err)
+{
+    lr_i128 num, area;
+    enum lr_rc rc = pieces_sum(area_dm2, price_vnd, n, &num, &area, err);
+
+    if (rc != LR_OK)
+        return rc;
+    if (area == 0) {
+        *price_out = price_vnd[0];
+        return LR_OK;
+    }
+    return store_i64(div_half_up(num, area), "average price", price_out, err);
+}

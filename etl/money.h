@@ -48,4 +48,31 @@ enum lr_rc lr_money_tax_flat(int64_t value_vnd, int64_t rate_nano, int64_t *tax_
 /* Format tenths of m^2 as "412.0" into buf (at least 32 bytes). */
 void lr_money_format_area(int64_t dm2, char *buf, size_t size);
 
+/* ---- piece by piece (valuation.method: piecewise): added for issue 10 ---- */
+
+/* Split total_dm2 (0..1e13) into n integer pieces proportional to weights (each 0..1e13, not all
+ * zero): piece i gets floor(total * w_i / W), and the units still missing go one each to the
+ * largest remainders (ties: lower index first), so the pieces sum to total exactly. */
+enum lr_rc lr_money_split_dm2(int64_t total_dm2, const int64_t *weights, size_t n,
+                              int64_t *pieces_dm2, struct lr_err *err);
+
+/* value_vnd = round_half_up(sum(area_dm2[i] * price_vnd[i]) / 10): the pieces are valued
+ * exactly and rounded once. n >= 1; areas 0..1e13, prices 0..1e15. */
+enum lr_rc lr_money_value_pieces(const int64_t *area_dm2, const int64_t *price_vnd, size_t n,
+                                 int64_t *value_vnd, struct lr_err *err);
+
+/* Residential tax of a parcel valued piece by piece. The tiers are by the whole parcel's area
+ * A = sum(area_dm2) against limit_dm2, and every square metre carries the parcel's average unit
+ * price V / A, V = sum(area_i * price_i) / 10 the exact value: tax = round_half_up(
+ * sum_t tier_t * rate_t * V / (A * 1e9)). Equal to lr_money_tax_residential when all prices are
+ * equal (in particular when n == 1). Bounds as lr_money_value_pieces; 0 when A == 0. */
+enum lr_rc lr_money_tax_residential_pieces(const int64_t *area_dm2, const int64_t *price_vnd,
+                                           size_t n, int64_t limit_dm2, const int64_t rates_nano[3],
+                                           int64_t *tax_vnd, struct lr_err *err);
+
+/* Average unit price of pieces: round_half_up(sum(area_i * price_i) / sum(area_i)); the first
+ * price when the total area is 0. Bounds as lr_money_value_pieces. */
+enum lr_rc lr_money_average_price(const int64_t *area_dm2, const int64_t *price_vnd, size_t n,
+                                  int64_t *price_out, struct lr_err *err);
+
 #endif

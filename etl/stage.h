@@ -39,7 +39,8 @@ struct lr_ctx {
     bool gates_passed;
     char gate_message[512];
     bool published;
-    char *outputs[16]; /* output files written into work_dir, relative names */
+    char *outputs[256]; /* output files written into work_dir, relative names (one workbook
+                         * per new commune: the province has 95) */
     size_t n_outputs;
 };
 

@@ -1,8 +1,11 @@
 /* stage_extract.c - write the tax office's extract (tax_extract.csv, SPEC.md columns, sorted by
  * new commune then key) and the analysts' findings (mismatches.csv: no owner data). */
+#include "diff.h"
 #include "io.h"
 #include "money.h"
 #include "stage.h"
+#include "store.h"
+#include "xlsx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +89,10 @@ extract_row(const struct lr_shard *sh, const struct lr_parcel *p, struct lr_buf 
     lr_buf_addf(b, ",%s\n", lr_status_name(p->status));
 }
 
+/* On success *sorted receives the rows written (parcel indexes, in file order; caller frees). */
 static enum lr_rc
-write_extract(struct lr_ctx *ctx, struct lr_shard *sh, int64_t *rows, struct lr_err *err)
+write_extract(struct lr_ctx *ctx, struct lr_shard *sh, int64_t *rows, size_t **sorted,
+              struct lr_err *err)
 {
     size_t *idx = malloc((sh->n_parcels + 1) * sizeof(size_t)), n = 0;
     char *path = lr_path_join(ctx->work_dir, "tax_extract.csv");
@@ -119,10 +124,49 @@ write_extract(struct lr_ctx *ctx, struct lr_shard *sh, int64_t *rows, struct lr_
     *rows = (int64_t)n;
     if (rc == LR_OK)
         rc = lr_ctx_add_output(ctx, "tax_extract.csv", err);
+    if (rc == LR_OK) {
+        *sorted = idx;
+        idx = NULL;
+    }
 out:
     lr_buf_release(&b);
     free(path);
     free(idx);
+    return rc;
+}
+
+/* The workbooks of the extract's rows (xlsx.h), written in parallel into xlsx/. */
+static enum lr_rc
+write_workbooks(struct lr_ctx *ctx, struct lr_shard *sh, const size_t *rows, size_t n,
+                struct lr_err *err)
+{
+    char *dir = lr_path_join(ctx->work_dir, "xlsx"), **names = NULL, name[64];
+    struct lr_xlsx_job job = { sh, rows, n, dir, ctx->jobs, LR_XLSX_SHEET_ROWS };
+    size_t n_names = 0;
+    enum lr_rc rc = dir ? lr_xlsx_write(&job, &names, &n_names, err)
+                        : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+
+    for (size_t i = 0; i < n_names; i++) {
+        snprintf(name, sizeof(name), "xlsx/%s", names[i]);
+        if (rc == LR_OK)
+            rc = lr_ctx_add_output(ctx, name, err);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return rc;
+}
+
+/* delta.csv against the run OUTPUT/latest names, when there is one (diff.h). */
+static enum lr_rc
+write_delta(struct lr_ctx *ctx, struct lr_err *err)
+{
+    struct lr_diff_counts c;
+    bool written = false;
+    enum lr_rc rc = lr_diff_against_latest(ctx->output, ctx->work_dir, &written, &c, err);
+
+    if (rc == LR_OK && written)
+        rc = lr_ctx_add_output(ctx, "delta.csv", err);
     return rc;
 }
 
@@ -206,12 +250,28 @@ lr_stage_extract(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
     int64_t extract_rows = 0, mismatch_rows = 0;
+    size_t *sorted = NULL;
+    double t0 = lr_now(), t1, t2;
     enum lr_rc rc;
 
     st->in = (int64_t)sh->n_parcels;
-    rc = write_extract(ctx, sh, &extract_rows, err);
+    rc = write_extract(ctx, sh, &extract_rows, &sorted, err);
+    t1 = lr_now();
+    if (rc == LR_OK)
+        rc = write_workbooks(ctx, sh, sorted, (size_t)extract_rows, err);
+    t2 = lr_now();
+    free(sorted);
+    if (rc == LR_OK)
+        lr_log(LR_LOG_INFO, "extract", NULL, "tax_extract.csv in %.3f s, workbooks in %.3f s",
+               t1 - t0, t2 - t1);
+    if (rc == LR_OK)
+        rc = write_delta(ctx, err);
     if (rc == LR_OK)
         rc = write_mismatches(ctx, sh, &mismatch_rows, err);
+    if (rc == LR_OK)
+        rc = lr_store_write(ctx, sh, err);
+    if (rc == LR_OK)
+        rc = lr_ctx_add_output(ctx, LR_STORE_FILE, err);
     st->out = extract_rows;
     lr_log(LR_LOG_INFO, "extract", NULL, "%lld extract rows, %lld findings",
            (long long)extract_rows, (long long)mismatch_rows);

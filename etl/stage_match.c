@@ -1,10 +1,14 @@
 /* stage_match.c - full-outer reconciliation of map parcels and register records.
  *
- * Keys are joined by a sort-merge over normalised keys (O(n log n), deterministic). One key on
- * one parcel and one record is a match, then checked for commune, area (tolerance) and land use;
- * keys held twice on either side are duplicate_key on both sides, neither chosen. What is left
- * is map_only / register_only, which the lineage pass (match_lineage.c) may explain as
- * renumbered, split or merged. Every parcel and record ends with exactly one status. */
+ * Keys are packed into 64 bits and radix-sorted (O(n), deterministic: ties keep index order),
+ * then joined by a merge over the two sorted lists. One key on one parcel and one record is a
+ * match, then checked for commune, area (tolerance) and land use; keys held twice on either side
+ * are duplicate_key on both sides, neither chosen. What is left is map_only / register_only,
+ * which the lineage pass (lineage.c) may explain as renumbered, split or merged. The analysts'
+ * corrections (corrections.c) claim pairs before the join (link), veto pairs (unlink) and
+ * acknowledge findings (accept). Every parcel and record ends with exactly one status. */
+#include "corrections.h"
+#include "io.h"
 #include "lineage.h"
 #include "money.h"
 #include "stage.h"
@@ -13,72 +17,165 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-cmp_parcel(const void *a, const void *b, void *arg)
-{
-    const struct lr_shard *sh = arg;
-    const struct lr_parcel *pa = &sh->parcels[*(const size_t *)a];
-    const struct lr_parcel *pb = &sh->parcels[*(const size_t *)b];
-    int c = lr_key_cmp(&pa->key, &pb->key);
+/* ---- the key-sorted view ---- */
 
-    if (c)
-        return c;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+/* Stable LSD radix sort of a by key, 16-bit digits; passes where every key has the same digit
+ * are skipped. tmp holds n elements. */
+static void
+radix_sort(struct lr_keyed *a, struct lr_keyed *tmp, size_t n, size_t *count)
+{
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        struct lr_keyed *src = a, *dst = tmp;
+        size_t sum = 0;
+
+        memset(count, 0, 65536 * sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            count[(a[i].key >> shift) & 0xFFFF]++;
+        if (n == 0 || count[(a[0].key >> shift) & 0xFFFF] == n)
+            continue;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].key >> shift) & 0xFFFF]++] = src[i];
+        memcpy(a, tmp, n * sizeof(*a));
+    }
 }
 
-static int
-cmp_record(const void *a, const void *b, void *arg)
+enum lr_rc
+lr_match_view_build(const struct lr_shard *sh, struct lr_match_view *v, struct lr_err *err)
 {
-    const struct lr_shard *sh = arg;
-    const struct lr_record *ra = &sh->records[*(const size_t *)a];
-    const struct lr_record *rb = &sh->records[*(const size_t *)b];
-    int c = lr_key_cmp(&ra->key, &rb->key);
+    size_t big = sh->n_parcels > sh->n_records ? sh->n_parcels : sh->n_records;
+    struct lr_keyed *tmp = malloc((big + 1) * sizeof(*tmp));
+    size_t *count = malloc(65536 * sizeof(size_t));
+    enum lr_rc rc = LR_OK;
 
-    if (c)
-        return c;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-/* Indices of live (not rejected) parcels and records, sorted by key. */
-static enum lr_rc
-sorted_indices(const struct lr_shard *sh, size_t **pi, size_t *np, size_t **ri, size_t *nr)
-{
-    *pi = malloc((sh->n_parcels + 1) * sizeof(size_t));
-    *ri = malloc((sh->n_records + 1) * sizeof(size_t));
-    *np = *nr = 0;
-    if (!*pi || !*ri)
-        return LR_ERR_NOMEM;
+    memset(v, 0, sizeof(*v));
+    v->parcels = malloc((sh->n_parcels + 1) * sizeof(*v->parcels));
+    v->records = malloc((sh->n_records + 1) * sizeof(*v->records));
+    if (!tmp || !count || !v->parcels || !v->records) {
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory sorting keys");
+        goto out;
+    }
     for (size_t i = 0; i < sh->n_parcels; i++)
-        if (sh->parcels[i].status != LR_ST_REJECTED)
-            (*pi)[(*np)++] = i;
+        if (sh->parcels[i].status != LR_ST_REJECTED && sh->parcels[i].key.commune >= 0)
+            v->parcels[v->n_parcels++] = (struct lr_keyed){ lr_key_pack(&sh->parcels[i].key), i };
     for (size_t i = 0; i < sh->n_records; i++)
-        if (sh->records[i].status != LR_ST_REJECTED)
-            (*ri)[(*nr)++] = i;
-    qsort_r(*pi, *np, sizeof(size_t), cmp_parcel, (void *)sh);
-    qsort_r(*ri, *nr, sizeof(size_t), cmp_record, (void *)sh);
+        if (sh->records[i].status != LR_ST_REJECTED && sh->records[i].key.commune >= 0)
+            v->records[v->n_records++] = (struct lr_keyed){ lr_key_pack(&sh->records[i].key), i };
+    radix_sort(v->parcels, tmp, v->n_parcels, count);
+    radix_sort(v->records, tmp, v->n_records, count);
+out:
+    free(tmp);
+    free(count);
+    if (rc != LR_OK)
+        lr_match_view_release(v);
+    return rc;
+}
+
+void
+lr_match_view_release(struct lr_match_view *v)
+{
+    free(v->parcels);
+    free(v->records);
+    memset(v, 0, sizeof(*v));
+}
+
+size_t
+lr_keyed_lower(const struct lr_keyed *a, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- the stage's working state ---- */
+
+/* One crosswalk row: old commune -> new commune, in file order. */
+struct xw_row {
+    int32_t old_code, new_code;
+    size_t order;
+};
+
+struct match {
+    struct lr_shard *sh;
+    struct lr_match_view view;
+    struct xw_row *xw; /* sorted by old code, then file order */
+    size_t n_xw;
+    struct lr_corrections corr;
+    bool have_corr;
+};
+
+static int
+cmp_xw(const void *a, const void *b)
+{
+    const struct xw_row *x = a, *y = b;
+
+    if (x->old_code != y->old_code)
+        return x->old_code < y->old_code ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static enum lr_rc
+xw_build(struct match *m, struct lr_err *err)
+{
+    const struct lr_shard *sh = m->sh;
+
+    m->xw = malloc((sh->n_communes + 1) * sizeof(*m->xw));
+    if (!m->xw)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < sh->n_communes; i++)
+        m->xw[i] = (struct xw_row){ sh->communes[i].old_code, sh->communes[i].new_code, i };
+    m->n_xw = sh->n_communes;
+    qsort(m->xw, m->n_xw, sizeof(*m->xw), cmp_xw);
     return LR_OK;
+}
+
+/* First crosswalk row of old commune code (file order), or n_xw. */
+static size_t
+xw_first(const struct match *m, int32_t old_code)
+{
+    size_t lo = 0, hi = m->n_xw;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->xw[mid].old_code < old_code)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n_xw && m->xw[lo].old_code == old_code ? lo : m->n_xw;
 }
 
 /* Does the crosswalk allow new commune code for old commune code? */
 static bool
-crosswalk_allows(const struct lr_shard *sh, int32_t old_code, int32_t new_code)
+crosswalk_allows(const struct match *m, int32_t old_code, int32_t new_code)
 {
-    for (size_t i = 0; i < sh->n_communes; i++)
-        if (sh->communes[i].old_code == old_code && sh->communes[i].new_code == new_code)
+    for (size_t i = xw_first(m, old_code); i < m->n_xw && m->xw[i].old_code == old_code; i++)
+        if (m->xw[i].new_code == new_code)
             return true;
     return false;
 }
 
 /* New commune of a parcel: its position when boundaries are given, else the crosswalk. */
 static void
-derive_commune(const struct lr_shard *sh, struct lr_parcel *p)
+derive_commune(const struct match *m, struct lr_parcel *p)
 {
-    const struct lr_commune *c = lr_shard_commune(sh, p->key.commune);
+    size_t i = xw_first(m, p->key.commune);
 
     if (p->geo_commune >= 0)
         p->new_commune = p->geo_commune;
-    else if (c)
-        p->new_commune = c->new_code;
+    else if (i < m->n_xw)
+        p->new_commune = m->xw[i].new_code;
 }
 
 static enum lr_rc
@@ -87,7 +184,7 @@ finding(struct lr_shard *sh, size_t p, size_t r, enum lr_status cls, const char 
     return lr_shard_add_finding(sh, (int64_t)p, (int64_t)r, cls, detail);
 }
 
-/* Compare areas of a matched pair; sets tol/area_ok and writes the area detail. */
+/* Compare areas of a matched pair: sets tol/area_ok; the detail text only when they differ. */
 static enum lr_rc
 check_area(struct lr_shard *sh, struct lr_parcel *p, const struct lr_record *r, char *d, size_t n,
            struct lr_err *err)
@@ -107,6 +204,8 @@ check_area(struct lr_shard *sh, struct lr_parcel *p, const struct lr_record *r, 
         return rc;
     diff = p->area_dm2 > r->area_dm2 ? p->area_dm2 - r->area_dm2 : r->area_dm2 - p->area_dm2;
     p->area_ok = diff <= p->tol_dm2;
+    if (p->area_ok)
+        return LR_OK;
     lr_money_format_area(r->area_dm2, ra, sizeof(ra));
     lr_money_format_area(p->area_dm2, ma, sizeof(ma));
     lr_money_format_area(p->tol_dm2, ta, sizeof(ta));
@@ -118,23 +217,27 @@ check_area(struct lr_shard *sh, struct lr_parcel *p, const struct lr_record *r, 
     return LR_OK;
 }
 
-/* Status of an exactly matched pair; findings for every disagreement. */
+/* Status of a matched pair (same key, or linked by an analyst); findings for every
+ * disagreement. */
 static enum lr_rc
-judge_pair(struct lr_shard *sh, size_t pi, size_t ri, struct lr_err *err)
+judge_pair(struct match *m, size_t pi, size_t ri, struct lr_err *err)
 {
+    struct lr_shard *sh = m->sh;
     struct lr_parcel *p = &sh->parcels[pi];
     struct lr_record *r = &sh->records[ri];
     char area_d[160] = "", d[256];
     bool lu_differs = p->land_use && r->land_use && strcmp(p->land_use, r->land_use) != 0;
-    bool commune_differs = p->geo_commune >= 0 && sh->n_communes &&
-                           !crosswalk_allows(sh, p->key.commune, p->geo_commune);
+    bool commune_differs =
+        p->geo_commune >= 0 && m->n_xw && !crosswalk_allows(m, p->key.commune, p->geo_commune);
     enum lr_status st = LR_ST_MATCHED;
     enum lr_rc rc = check_area(sh, p, r, area_d, sizeof(area_d), err);
 
+    if (rc != LR_OK)
+        return rc;
     p->record = (int64_t)ri;
     r->parcel = (int64_t)pi;
     p->confidence_pct = 100;
-    if (rc == LR_OK && commune_differs) {
+    if (commune_differs) {
         st = LR_ST_COMMUNE_MISMATCH;
         snprintf(d, sizeof(d),
                  "crosswalk puts old commune %05d elsewhere; the parcel lies in "
@@ -142,7 +245,7 @@ judge_pair(struct lr_shard *sh, size_t pi, size_t ri, struct lr_err *err)
                  (int)p->key.commune, (int)p->geo_commune);
         rc = finding(sh, pi, ri, st, d);
     }
-    if (rc == LR_OK && area_d[0] && !p->area_ok) {
+    if (rc == LR_OK && area_d[0]) {
         st = st == LR_ST_MATCHED ? LR_ST_AREA_MISMATCH : st;
         rc = finding(sh, pi, ri, LR_ST_AREA_MISMATCH, area_d);
     }
@@ -155,59 +258,92 @@ judge_pair(struct lr_shard *sh, size_t pi, size_t ri, struct lr_err *err)
     return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "cannot record a finding");
 }
 
-/* A key held by np parcels and nr records (np + nr >= 1). */
+/* Keys held by several parcels and/or records: every holder is duplicate_key. */
 static enum lr_rc
-judge_group(struct lr_shard *sh, const size_t *ps, size_t np, const size_t *rs, size_t nr,
-            struct lr_err *err)
+judge_duplicates(struct lr_shard *sh, const struct lr_keyed *ps, size_t np,
+                 const struct lr_keyed *rs, size_t nr, struct lr_err *err)
 {
     char d[128], k[LR_KEY_STR_MAX];
     enum lr_rc rc = LR_OK;
 
-    if (np == 1 && nr == 1)
-        return judge_pair(sh, ps[0], rs[0], err);
-    lr_key_format(np ? &sh->parcels[ps[0]].key : &sh->records[rs[0]].key, k);
-    if (np > 1 || nr > 1) {
-        snprintf(d, sizeof(d), "key %s held by %zu map parcels and %zu register records", k, np,
-                 nr);
-        for (size_t i = 0; rc == LR_OK && i < np; i++) {
-            sh->parcels[ps[i]].status = LR_ST_DUPLICATE_KEY;
-            rc = finding(sh, ps[i], (size_t)-1, LR_ST_DUPLICATE_KEY, d);
-        }
-        for (size_t i = 0; rc == LR_OK && i < nr; i++) {
-            sh->records[rs[i]].status = LR_ST_DUPLICATE_KEY;
-            rc = finding(sh, (size_t)-1, rs[i], LR_ST_DUPLICATE_KEY, d);
-        }
-        return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "out of memory");
+    lr_key_format(np ? &sh->parcels[ps[0].idx].key : &sh->records[rs[0].idx].key, k);
+    snprintf(d, sizeof(d), "key %s held by %zu map parcels and %zu register records", k, np, nr);
+    for (size_t i = 0; rc == LR_OK && i < np; i++) {
+        sh->parcels[ps[i].idx].status = LR_ST_DUPLICATE_KEY;
+        rc = finding(sh, ps[i].idx, (size_t)-1, LR_ST_DUPLICATE_KEY, d);
     }
-    if (np == 1)
-        sh->parcels[ps[0]].status = LR_ST_MAP_ONLY;
-    else
-        sh->records[rs[0]].status = LR_ST_REGISTER_ONLY;
+    for (size_t i = 0; rc == LR_OK && i < nr; i++) {
+        sh->records[rs[i].idx].status = LR_ST_DUPLICATE_KEY;
+        rc = finding(sh, (size_t)-1, rs[i].idx, LR_ST_DUPLICATE_KEY, d);
+    }
+    return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "out of memory");
+}
+
+/* A key held by np parcels and nr records (np + nr >= 1). Holders an analyst's link claims are
+ * left to the links (a claimed key is held once); an unlinked pair stays apart. */
+static enum lr_rc
+judge_group(struct match *m, const struct lr_keyed *ps, size_t np, const struct lr_keyed *rs,
+            size_t nr, struct lr_err *err)
+{
+    struct lr_shard *sh = m->sh;
+    bool pclaim = np == 1 && lr_corrections_parcel_claim(m->have_corr ? &m->corr : NULL, ps[0].idx);
+    bool rclaim = nr == 1 && lr_corrections_record_claim(m->have_corr ? &m->corr : NULL, rs[0].idx);
+
+    if (np > 1 || nr > 1)
+        return judge_duplicates(sh, ps, np, rs, nr, err);
+    if (np == 1 && nr == 1 && !pclaim && !rclaim &&
+        !lr_corrections_unlinked(m->have_corr ? &m->corr : NULL, ps[0].idx, rs[0].idx))
+        return judge_pair(m, ps[0].idx, rs[0].idx, err);
+    if (np == 1 && !pclaim)
+        sh->parcels[ps[0].idx].status = LR_ST_MAP_ONLY;
+    if (nr == 1 && !rclaim)
+        sh->records[rs[0].idx].status = LR_ST_REGISTER_ONLY;
     return LR_OK;
 }
 
 static enum lr_rc
-merge_join(struct lr_shard *sh, const size_t *pi, size_t np, const size_t *ri, size_t nr,
-           struct lr_err *err)
+merge_join(struct match *m, struct lr_err *err)
 {
-    size_t a = 0, b = 0;
+    const struct lr_keyed *pv = m->view.parcels, *rv = m->view.records;
+    size_t np = m->view.n_parcels, nr = m->view.n_records, a = 0, b = 0;
     enum lr_rc rc = LR_OK;
 
     while (rc == LR_OK && (a < np || b < nr)) {
-        const struct lr_key *k;
+        uint64_t k = b >= nr || (a < np && pv[a].key <= rv[b].key) ? pv[a].key : rv[b].key;
         size_t a2 = a, b2 = b;
-        if (b >= nr ||
-            (a < np && lr_key_cmp(&sh->parcels[pi[a]].key, &sh->records[ri[b]].key) <= 0))
-            k = &sh->parcels[pi[a]].key;
-        else
-            k = &sh->records[ri[b]].key;
-        while (a2 < np && lr_key_cmp(&sh->parcels[pi[a2]].key, k) == 0)
+
+        while (a2 < np && pv[a2].key == k)
             a2++;
-        while (b2 < nr && lr_key_cmp(&sh->records[ri[b2]].key, k) == 0)
+        while (b2 < nr && rv[b2].key == k)
             b2++;
-        rc = judge_group(sh, pi + a, a2 - a, ri + b, b2 - b, err);
+        rc = judge_group(m, pv + a, a2 - a, rv + b, b2 - b, err);
         a = a2;
         b = b2;
+    }
+    return rc;
+}
+
+/* Apply the analysts' links: each claimed pair is judged like an exact match; a pair under two
+ * different keys also gets a lineage row (renumbered, by the analyst). */
+static enum lr_rc
+apply_links(struct match *m, struct lr_err *err)
+{
+    struct lr_shard *sh = m->sh;
+    enum lr_rc rc = LR_OK;
+
+    for (size_t i = 0; rc == LR_OK && m->have_corr && i < m->corr.n; i++) {
+        struct lr_correction *c = &m->corr.rows[i];
+        char ev[160];
+        if (c->action != LR_CORR_LINK || c->parcel < 0 || c->why[0])
+            continue;
+        rc = judge_pair(m, (size_t)c->parcel, (size_t)c->record, err);
+        c->applied = rc == LR_OK;
+        if (rc != LR_OK ||
+            lr_key_cmp(&sh->parcels[c->parcel].key, &sh->records[c->record].key) == 0)
+            continue;
+        snprintf(ev, sizeof(ev), "linked by an analyst (corrections file line %d)", c->line);
+        if (lr_shard_add_lineage(sh, c->record, c->parcel, LR_REL_RENUMBERED, 100, ev) != LR_OK)
+            rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     }
     return rc;
 }
@@ -224,8 +360,8 @@ unmatched_findings(struct lr_shard *sh, struct lr_err *err)
         if (p->status != LR_ST_MAP_ONLY)
             continue;
         lr_money_format_area(p->area_dm2, a, sizeof(a));
-        snprintf(d, sizeof(d), "no register record with this key; map area %s m2, land use %s", a,
-                 p->land_use ? p->land_use : "-");
+        snprintf(d, sizeof(d), "no register record with this key; map area %s m2, land use %s",
+                 p->area_dm2 >= 0 ? a : "-", p->land_use ? p->land_use : "-");
         rc = finding(sh, i, (size_t)-1, LR_ST_MAP_ONLY, d);
     }
     for (size_t i = 0; rc == LR_OK && i < sh->n_records; i++) {
@@ -240,32 +376,94 @@ unmatched_findings(struct lr_shard *sh, struct lr_err *err)
     return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "out of memory");
 }
 
+/* Live parcels and records without a valid key (the load rejects those; kept for safety) are
+ * unmatched: they are not in the view. */
+static void
+keyless_statuses(struct lr_shard *sh)
+{
+    for (size_t i = 0; i < sh->n_parcels; i++)
+        if (sh->parcels[i].status != LR_ST_REJECTED && sh->parcels[i].key.commune < 0)
+            sh->parcels[i].status = LR_ST_MAP_ONLY;
+    for (size_t i = 0; i < sh->n_records; i++)
+        if (sh->records[i].status != LR_ST_REJECTED && sh->records[i].key.commune < 0)
+            sh->records[i].status = LR_ST_REGISTER_ONLY;
+}
+
+/* Load and resolve the corrections file when the config names one. */
+static enum lr_rc
+load_corrections(struct match *m, struct lr_err *err)
+{
+    struct lr_input *in;
+    enum lr_rc rc;
+
+    if (!m->sh->cfg->corrections)
+        return LR_OK;
+    rc = lr_corrections_load(&m->corr, m->sh->cfg->corrections, err);
+    if (rc != LR_OK)
+        return rc;
+    m->have_corr = true;
+    in = lr_shard_add_input(m->sh);
+    if (!in || !(in->path = strdup(m->corr.path)) || !(in->kind = strdup("corrections")))
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    in->features = (int64_t)m->corr.n;
+    rc = lr_io_sha256_file(in->path, in->sha256, err);
+    if (rc == LR_OK)
+        rc = lr_corrections_resolve(&m->corr, m->sh, &m->view, err);
+    lr_log(LR_LOG_INFO, "match", NULL, "corrections file '%s': %zu rows", m->corr.path, m->corr.n);
+    return rc;
+}
+
+/* Join, links, lineage, findings, accept: the stage's steps in order. */
+static enum lr_rc
+match_steps(struct lr_ctx *ctx, struct match *m, struct lr_err *err)
+{
+    enum lr_rc rc = load_corrections(m, err);
+
+    if (rc == LR_OK)
+        rc = merge_join(m, err);
+    if (rc == LR_OK)
+        rc = apply_links(m, err);
+    if (rc == LR_OK)
+        rc = lr_lineage_explain(m->sh, &m->view, ctx ? ctx->geom : NULL,
+                                m->have_corr ? &m->corr : NULL, err);
+    if (rc == LR_OK)
+        rc = unmatched_findings(m->sh, err);
+    if (rc == LR_OK && m->have_corr)
+        rc = lr_corrections_accept(&m->corr, m->sh, err);
+    if (rc == LR_OK && m->have_corr)
+        lr_corrections_report(&m->corr, m->sh);
+    return rc;
+}
+
 enum lr_rc
 lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
-    size_t *pi = NULL, *ri = NULL, np = 0, nr = 0;
+    struct match m;
     enum lr_rc rc;
 
-    (void)ctx;
-    if (sorted_indices(sh, &pi, &np, &ri, &nr) != LR_OK) {
-        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    memset(&m, 0, sizeof(m));
+    m.sh = sh;
+    rc = lr_match_view_build(sh, &m.view, err);
+    if (rc == LR_OK)
+        rc = xw_build(&m, err);
+    if (rc != LR_OK)
         goto out;
+    for (size_t i = 0; i < m.view.n_parcels; i++)
+        derive_commune(&m, &sh->parcels[m.view.parcels[i].idx]);
+    keyless_statuses(sh);
+    rc = match_steps(ctx, &m, err);
+    if (st) {
+        st->in = (int64_t)(m.view.n_parcels + m.view.n_records);
+        for (size_t i = 0; i < m.view.n_parcels; i++)
+            st->out += lr_status_is_matched(sh->parcels[m.view.parcels[i].idx].status);
+        for (size_t i = 0; i < m.view.n_records; i++)
+            st->out += lr_status_is_matched(sh->records[m.view.records[i].idx].status);
     }
-    for (size_t i = 0; i < np; i++)
-        derive_commune(sh, &sh->parcels[pi[i]]);
-    st->in = (int64_t)(np + nr);
-    rc = merge_join(sh, pi, np, ri, nr, err);
-    if (rc == LR_OK)
-        rc = lr_lineage_explain(sh, err);
-    if (rc == LR_OK)
-        rc = unmatched_findings(sh, err);
-    for (size_t i = 0; i < np; i++)
-        st->out += lr_status_is_matched(sh->parcels[pi[i]].status);
-    for (size_t i = 0; i < nr; i++)
-        st->out += lr_status_is_matched(sh->records[ri[i]].status);
 out:
-    free(pi);
-    free(ri);
+    if (m.have_corr)
+        lr_corrections_release(&m.corr);
+    free(m.xw);
+    lr_match_view_release(&m.view);
     return rc;
 }

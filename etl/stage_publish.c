@@ -4,11 +4,13 @@
 #include "io.h"
 #include "manifest.h"
 #include "stage.h"
+#include "warehouse.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Gate results into ctx->gates_passed / gate_message. */
@@ -47,7 +49,11 @@ write_checksums(struct lr_ctx *ctx, struct lr_err *err)
     lr_buf_init(&b);
     for (size_t i = 0; rc == LR_OK && i < ctx->n_outputs; i++) {
         char *f = lr_path_join(ctx->work_dir, ctx->outputs[i]);
-        rc = f ? lr_io_sha256_file(f, hex, err) : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        rc = f ? LR_OK : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        if (rc == LR_OK && chmod(f, 0640) != 0) /* outputs may hold personal data */
+            rc = lr_err_set(err, LR_ERR_IO, "cannot set mode 0640 on '%s': %s", f, strerror(errno));
+        if (rc == LR_OK)
+            rc = lr_io_sha256_file(f, hex, err);
         if (rc == LR_OK)
             lr_buf_addf(&b, "%s  %s\n", hex, ctx->outputs[i]);
         free(f);
@@ -125,7 +131,10 @@ lr_stage_publish(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         lr_log(LR_LOG_INFO, "publish", NULL, "run complete in '%s' (--no-publish)", ctx->run_dir);
         return LR_OK;
     }
-    rc = switch_latest(ctx, err);
+    /* The warehouse first: when it fails, OUTPUT/latest stays too, so both show the same run. */
+    rc = lr_warehouse_publish(ctx, sh, err);
+    if (rc == LR_OK)
+        rc = switch_latest(ctx, err);
     if (rc == LR_OK) {
         ctx->published = true;
         printf("published %s\nextract: %s/tax_extract.csv\n", ctx->run_id, ctx->run_dir);

@@ -1,7 +1,21 @@
 /* stage_value.c - value every reconciled parcel from the price zones and compute its tax, in
- * integers (money.h). The zone is the one whose polygon holds the parcel's interior point for
- * the parcel's land use (an STRtree over the zones); no zone is a no_price issue and the parcel
- * stays in the extract without value columns. */
+ * integers (money.h).
+ *
+ * Zones: only zones of the parcel's land use (the register's when matched) count; an STRtree
+ * over all zones finds the candidates. Priority among zones of one land use: lowest position,
+ * then zone id, then input order.
+ *   interior_point: the highest-priority zone holding the parcel's interior point.
+ *   piecewise: the parcel is cut by its candidate zones in priority order (a zone takes what
+ *     higher-priority zones left, so overlapping zones never count an area twice); the extract
+ *     area is split into integer pieces proportional to the cut areas (largest remainder), each
+ *     piece valued at its zone's price and the sum rounded once. The part of a parcel outside
+ *     every zone is spread proportionally over the pieces. price_zone is "Z1+Z2" (zones by
+ *     descending piece, ties by priority), position the largest piece's, unit_price_vnd the
+ *     average round_half_up(sum(piece * price) / area). A parcel without geometry falls back to
+ *     its interior point.
+ * Either way, a parcel with two or more zones holding more than 0.5 % of its area each gets a
+ * straddles_zones issue listing the shares and the value under both methods. No zone at all is
+ * a no_price issue; the parcel stays in the extract with empty value columns. */
 #include "geom.h"
 #include "landuse.h"
 #include "money.h"
@@ -10,6 +24,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define STRADDLE_PERMILLE 5 /* share above which a zone counts as straddled: 0.5 % */
+
+/* Per-stage scratch, reused for every parcel. The pieces are one zone's cut of the parcel
+ * each, as parallel arrays (the money functions take plain arrays). */
+struct value_scratch {
+    size_t *hits;
+    size_t n_hits;
+    size_t n_pieces, cap_pieces;
+    size_t *zone;          /* [n_pieces] zone index */
+    int64_t *weight;       /* area of the cut (GEOS, rounded once to tenths of m^2) */
+    int64_t *area;         /* integer share of the extract area */
+    int64_t *price;        /* the zone's unit price */
+    int64_t geos_failures; /* parcels whose cut failed in GEOS (fell back to the interior point) */
+};
+
+static void
+scratch_release(struct value_scratch *s)
+{
+    free(s->hits);
+    free(s->zone);
+    free(s->weight);
+    free(s->area);
+    free(s->price);
+}
 
 /* Land use the parcel is valued for: the register's (the legal record), else the map's. */
 static const char *
@@ -20,29 +59,146 @@ value_land_use(const struct lr_shard *sh, const struct lr_parcel *p)
     return p->land_use;
 }
 
-/* The zone holding (x, y) for land use lu: lowest position, then zone id, on ties. */
+/* Zone priority: negative when zone a comes before zone b. */
+static int
+zone_cmp(const struct lr_shard *sh, size_t a, size_t b)
+{
+    const struct lr_zone *za = &sh->zones[a], *zb = &sh->zones[b];
+    int c;
+
+    if (za->position != zb->position)
+        return za->position < zb->position ? -1 : 1;
+    c = strcmp(za->zone, zb->zone);
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
+}
+
+/* Keep the hits of land use lu (with a prepared geometry), in priority order. */
+static void
+filter_hits(const struct lr_shard *sh, const char *lu, struct value_scratch *s)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < s->n_hits; i++) {
+        const struct lr_zone *z = &sh->zones[s->hits[i]];
+        if (lu && z->prep && strcmp(z->land_use, lu) == 0)
+            s->hits[k++] = s->hits[i];
+    }
+    s->n_hits = k;
+    for (size_t i = 1; i < k; i++) /* insertion sort: a handful of zones */
+        for (size_t j = i; j > 0 && zone_cmp(sh, s->hits[j - 1], s->hits[j]) > 0; j--) {
+            size_t t = s->hits[j];
+            s->hits[j] = s->hits[j - 1];
+            s->hits[j - 1] = t;
+        }
+}
+
+/* The highest-priority zone of land use lu holding (x, y); -1 none, -2 out of memory. */
 static int64_t
 find_zone(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
-          double x, double y, size_t **hits, struct lr_err *err)
+          const struct lr_parcel *p, struct value_scratch *s, struct lr_err *err)
 {
-    size_t n = 0;
-    int64_t best = -1;
-
-    if (lr_geom_tree_query_xy(tree, x, y, hits, &n) != LR_OK) {
+    s->n_hits = 0;
+    if (lr_geom_tree_query_xy(tree, p->ix, p->iy, &s->hits, &s->n_hits) != LR_OK) {
         lr_err_set(err, LR_ERR_NOMEM, "out of memory");
         return -2;
     }
-    for (size_t k = 0; k < n; k++) {
-        const struct lr_zone *z = &sh->zones[(*hits)[k]];
-        if (!lu || strcmp(z->land_use, lu) != 0 || !z->prep)
-            continue;
-        if (lr_geom_prepared_contains_xy(ctx->geom, z->prep, x, y) != 1)
-            continue;
-        if (best < 0 || z->position < sh->zones[best].position ||
-            (z->position == sh->zones[best].position && strcmp(z->zone, sh->zones[best].zone) < 0))
-            best = (int64_t)(*hits)[k];
+    filter_hits(sh, lu, s);
+    for (size_t k = 0; k < s->n_hits; k++)
+        if (lr_geom_prepared_contains_xy(ctx->geom, sh->zones[s->hits[k]].prep, p->ix, p->iy) == 1)
+            return (int64_t)s->hits[k];
+    return -1;
+}
+
+static enum lr_rc
+add_piece(struct value_scratch *s, size_t zone, int64_t weight, struct lr_err *err)
+{
+    if (s->n_pieces == s->cap_pieces) {
+        size_t ncap = s->cap_pieces ? 2 * s->cap_pieces : 8;
+        size_t *z = realloc(s->zone, ncap * sizeof(*z));
+        int64_t *w = z ? realloc(s->weight, ncap * sizeof(*w)) : NULL;
+        int64_t *a = w ? realloc(s->area, ncap * sizeof(*a)) : NULL;
+        int64_t *pr = a ? realloc(s->price, ncap * sizeof(*pr)) : NULL;
+        s->zone = z ? z : s->zone;
+        s->weight = w ? w : s->weight;
+        s->area = a ? a : s->area;
+        s->price = pr ? pr : s->price;
+        if (!pr)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        s->cap_pieces = ncap;
     }
-    return best;
+    s->zone[s->n_pieces] = zone;
+    s->weight[s->n_pieces] = weight;
+    s->area[s->n_pieces] = 0;
+    s->price[s->n_pieces] = 0;
+    s->n_pieces++;
+    return LR_OK;
+}
+
+/* Cut *rest by zone z: a piece for the part inside, *rest becomes the part outside (freed when
+ * owned). Returns 1 when nothing is left, 0 to go on, -1 on a GEOS failure, -2 out of memory. */
+static int
+cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, void **rest, bool *owned,
+         struct value_scratch *s, struct lr_err *err)
+{
+    const struct lr_zone *zone = &sh->zones[z];
+    int hit = lr_geom_prepared_intersects(ctx->geom, zone->prep, *rest);
+    void *in, *out;
+    int64_t w;
+
+    if (hit <= 0)
+        return hit;
+    if (lr_geom_prepared_covers(ctx->geom, zone->prep, *rest) == 1) {
+        w = lr_money_area_from_double(lr_geom_area(ctx->geom, *rest));
+        return w < 0 ? -1 : add_piece(s, z, w, err) == LR_OK ? 1 : -2;
+    }
+    in = lr_geom_intersection(ctx->geom, *rest, zone->geom);
+    out = in ? lr_geom_difference(ctx->geom, *rest, zone->geom) : NULL;
+    w = in ? lr_money_area_from_double(lr_geom_area(ctx->geom, in)) : -1;
+    lr_geom_free(in);
+    if (!out || w < 0) {
+        lr_geom_free(out);
+        return -1;
+    }
+    if (*owned)
+        lr_geom_free(*rest);
+    *rest = out;
+    *owned = true;
+    if (w > 0 && add_piece(s, z, w, err) != LR_OK)
+        return -2;
+    return 0;
+}
+
+/* Cut the parcel's geometry by every candidate zone of land use lu, in priority order, into
+ * s->pieces (weights only). Returns LR_OK with s->n_pieces == 0 when no zone touches it or
+ * GEOS failed (counted in s->geos_failures). */
+static enum lr_rc
+cut_parcel(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
+           const struct lr_parcel *p, struct value_scratch *s, struct lr_err *err)
+{
+    void *rest = p->geom;
+    bool owned = false;
+    int r = 0;
+
+    s->n_pieces = 0;
+    s->n_hits = 0;
+    if (!p->geom)
+        return LR_OK;
+    if (lr_geom_tree_query_geom(tree, p->geom, &s->hits, &s->n_hits) != LR_OK)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    filter_hits(sh, lu, s);
+    for (size_t k = 0; r == 0 && k < s->n_hits; k++)
+        r = cut_zone(ctx, sh, s->hits[k], &rest, &owned, s, err);
+    if (owned)
+        lr_geom_free(rest);
+    if (r == -2)
+        return err->rc;
+    if (r == -1) {
+        s->n_pieces = 0;
+        s->geos_failures++;
+    }
+    return LR_OK;
 }
 
 static int64_t
@@ -54,14 +210,16 @@ residential_limit(const struct lr_config *cfg, int32_t new_commune)
     return cfg->residential_limit_dm2;
 }
 
+/* Tax of parcel p (value set) from n pieces (area_dm2[i] at price_vnd[i]). */
 static enum lr_rc
-compute_tax(const struct lr_config *cfg, struct lr_parcel *p, const char *lu, struct lr_err *err)
+compute_tax(const struct lr_config *cfg, struct lr_parcel *p, const char *lu,
+            const int64_t *area_dm2, const int64_t *price_vnd, size_t n, struct lr_err *err)
 {
     switch (lr_landuse_group(lu)) {
     case LR_LG_RESIDENTIAL:
-        return lr_money_tax_residential(p->extract_area_dm2, p->price_vnd,
-                                        residential_limit(cfg, p->new_commune),
-                                        cfg->tax_residential_nano, &p->tax_vnd, err);
+        return lr_money_tax_residential_pieces(area_dm2, price_vnd, n,
+                                               residential_limit(cfg, p->new_commune),
+                                               cfg->tax_residential_nano, &p->tax_vnd, err);
     case LR_LG_NON_AGRI:
         return lr_money_tax_flat(p->value_vnd, cfg->tax_non_agri_nano, &p->tax_vnd, err);
     case LR_LG_AGRI:
@@ -87,35 +245,232 @@ extract_area(const struct lr_shard *sh, struct lr_parcel *p)
     p->extract_area_dm2 = p->area_from_register ? r->area_dm2 : p->area_dm2;
 }
 
+/* Value p at zone z (interior_point). */
 static enum lr_rc
-value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, size_t i,
-          size_t **hits, struct lr_err *err)
+value_at_zone(const struct lr_shard *sh, struct lr_parcel *p, const char *lu, int64_t z,
+              struct lr_err *err)
 {
-    struct lr_parcel *p = &sh->parcels[i];
-    const char *lu = value_land_use(sh, p);
-    int64_t z;
-    char d[128];
+    int64_t area = p->extract_area_dm2;
 
-    extract_area(sh, p);
-    z = find_zone(ctx, sh, tree, lu, p->ix, p->iy, hits, err);
-    if (z == -2)
-        return err->rc;
-    if (z < 0) {
-        snprintf(d, sizeof(d), "no price zone for land use %s at the parcel's interior point",
-                 lu ? lu : "-");
-        return lr_shard_add_issue(sh, (int64_t)i, p->record, LR_IS_NO_PRICE, p->ix, p->iy, d) ==
-                       LR_OK
-                   ? LR_OK
-                   : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    }
     p->zone = strdup(sh->zones[z].zone);
     if (!p->zone)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     p->position = sh->zones[z].position;
     p->price_vnd = sh->zones[z].price_vnd;
-    if (lr_money_value(p->extract_area_dm2, p->price_vnd, &p->value_vnd, err) != LR_OK)
+    if (lr_money_value(area, p->price_vnd, &p->value_vnd, err) != LR_OK)
         return err->rc;
-    return compute_tax(ctx->cfg, p, lu, err);
+    return compute_tax(sh->cfg, p, lu, &area, &p->price_vnd, 1, err);
+}
+
+/* Split the extract area over the pieces (s->area) and fill their prices. Drops the pieces when
+ * their weights are all zero (a parcel too small to measure). */
+static enum lr_rc
+split_pieces(const struct lr_shard *sh, const struct lr_parcel *p, struct value_scratch *s,
+             struct lr_err *err)
+{
+    int64_t wsum = 0;
+
+    for (size_t k = 0; k < s->n_pieces; k++) {
+        wsum += s->weight[k];
+        s->price[k] = sh->zones[s->zone[k]].price_vnd;
+    }
+    if (wsum == 0) {
+        s->n_pieces = 0;
+        return LR_OK;
+    }
+    return lr_money_split_dm2(p->extract_area_dm2, s->weight, s->n_pieces, s->area, err);
+}
+
+/* order[k] = index of the k-th piece by descending area, ties in priority (cut) order. */
+static void
+pieces_by_area(const struct value_scratch *s, size_t *order)
+{
+    for (size_t i = 0; i < s->n_pieces; i++)
+        order[i] = i;
+    for (size_t i = 1; i < s->n_pieces; i++)
+        for (size_t j = i; j > 0 && s->area[order[j - 1]] < s->area[order[j]]; j--) {
+            size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+}
+
+/* Value p from the split pieces (piecewise). */
+static enum lr_rc
+value_pieces(const struct lr_shard *sh, struct lr_parcel *p, const char *lu,
+             const struct value_scratch *s, struct lr_err *err)
+{
+    size_t *order = calloc(s->n_pieces, sizeof(*order)), top = 0;
+    struct lr_buf label;
+    enum lr_rc rc = LR_OK;
+
+    lr_buf_init(&label);
+    if (!order)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    pieces_by_area(s, order);
+    for (size_t k = 1; k < s->n_pieces; k++) /* the largest piece, first in priority on ties */
+        if (s->area[k] > s->area[top])
+            top = k;
+    for (size_t k = 0; k < s->n_pieces; k++)
+        if ((k && lr_buf_addc(&label, '+') != LR_OK) ||
+            lr_buf_adds(&label, sh->zones[s->zone[order[k]]].zone) != LR_OK)
+            rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    p->zone = lr_buf_detach(&label);
+    p->position = sh->zones[s->zone[top]].position;
+    free(order);
+    if (rc == LR_OK && !p->zone)
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    if (rc == LR_OK)
+        rc = lr_money_average_price(s->area, s->price, s->n_pieces, &p->price_vnd, err);
+    if (rc == LR_OK)
+        rc = lr_money_value_pieces(s->area, s->price, s->n_pieces, &p->value_vnd, err);
+    if (rc == LR_OK)
+        rc = compute_tax(sh->cfg, p, lu, s->area, s->price, s->n_pieces, err);
+    if (rc != LR_OK)
+        p->price_vnd = -1;
+    return rc;
+}
+
+/* Share of part in whole as "12.3" percent (rounded half up, integers). */
+static void
+format_share(int64_t part, int64_t whole, char *buf, size_t size)
+{
+    int64_t tenths = whole > 0 ? (part * 2000 / whole + 1) / 2 : 0; /* part <= whole <= 1e13 */
+
+    snprintf(buf, size, "%lld.%lld%%", (long long)(tenths / 10), (long long)(tenths % 10));
+}
+
+/* The whole a share is taken of: the parcel's map area, or the cut total when larger. */
+static int64_t
+share_whole(const struct lr_parcel *p, const struct value_scratch *s)
+{
+    int64_t wsum = 0;
+
+    for (size_t k = 0; k < s->n_pieces; k++)
+        wsum += s->weight[k];
+    return p->area_dm2 > wsum ? p->area_dm2 : wsum;
+}
+
+static bool
+straddles(const struct lr_parcel *p, const struct value_scratch *s)
+{
+    int64_t whole = share_whole(p, s);
+    size_t big = 0;
+
+    for (size_t k = 0; k < s->n_pieces; k++)
+        big += s->weight[k] * 1000 > whole * STRADDLE_PERMILLE;
+    return big >= 2;
+}
+
+/* The straddles_zones issue: every piece's share of the parcel, and the value both ways. */
+static enum lr_rc
+straddle_issue(struct lr_shard *sh, size_t i, int64_t zi, const struct value_scratch *s,
+               struct lr_err *err)
+{
+    const struct lr_parcel *p = &sh->parcels[i];
+    int64_t whole = share_whole(p, s), covered = 0, v_ip = -1, v_pw = -1;
+    struct lr_err ignore = { LR_OK, "" };
+    struct lr_buf d;
+    char share[32];
+    enum lr_rc rc;
+
+    lr_buf_init(&d);
+    lr_buf_adds(&d, "shares:");
+    for (size_t k = 0; k < s->n_pieces; k++) {
+        const struct lr_zone *z = &sh->zones[s->zone[k]];
+        format_share(s->weight[k], whole, share, sizeof(share));
+        lr_buf_addf(&d, "%s %s (position %d, %lld VND/m2) %s", k ? ";" : "", z->zone,
+                    (int)z->position, (long long)z->price_vnd, share);
+        covered += s->weight[k];
+    }
+    if (whole > covered) {
+        format_share(whole - covered, whole, share, sizeof(share));
+        lr_buf_addf(&d, "; outside every zone %s", share);
+    }
+    if (zi >= 0)
+        lr_money_value(p->extract_area_dm2, sh->zones[zi].price_vnd, &v_ip, &ignore);
+    lr_money_value_pieces(s->area, s->price, s->n_pieces, &v_pw, &ignore);
+    if (zi >= 0)
+        lr_buf_addf(&d, "; value interior_point %lld VND (zone %s)", (long long)v_ip,
+                    sh->zones[zi].zone);
+    else
+        lr_buf_adds(&d, "; value interior_point: no zone at the interior point");
+    lr_buf_addf(&d, ", piecewise %lld VND", (long long)v_pw);
+    rc = d.data ? lr_shard_add_issue(sh, (int64_t)i, p->record, LR_IS_STRADDLES_ZONES, p->ix, p->iy,
+                                     d.data)
+                : LR_ERR_NOMEM;
+    lr_buf_release(&d);
+    return rc == LR_OK ? LR_OK : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+}
+
+static enum lr_rc
+add_issue(struct lr_shard *sh, size_t i, enum lr_issue_class cls, const char *detail,
+          struct lr_err *err)
+{
+    const struct lr_parcel *p = &sh->parcels[i];
+
+    if (lr_shard_add_issue(sh, (int64_t)i, p->record, cls, p->ix, p->iy, detail) != LR_OK)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    return LR_OK;
+}
+
+/* A value out of the money bounds (absurd area or price) is data, not a failure: the parcel is
+ * left unpriced with a bad_value issue. Other errors go to err. */
+static enum lr_rc
+money_outcome(struct lr_shard *sh, size_t i, enum lr_rc rc, const struct lr_err *merr,
+              struct lr_err *err)
+{
+    struct lr_parcel *p = &sh->parcels[i];
+    char d[LR_ERR_MSG_MAX + 32];
+
+    if (rc == LR_OK)
+        return LR_OK;
+    p->price_vnd = -1;
+    free(p->zone);
+    p->zone = NULL;
+    if (rc != LR_ERR_INTERNAL)
+        return lr_err_set(err, rc, "%s", merr->msg);
+    snprintf(d, sizeof(d), "not valued: %s", merr->msg);
+    return add_issue(sh, i, LR_IS_BAD_VALUE, d, err);
+}
+
+static enum lr_rc
+value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, size_t i,
+          struct value_scratch *s, struct lr_err *err)
+{
+    struct lr_parcel *p = &sh->parcels[i];
+    const char *lu = value_land_use(sh, p);
+    struct lr_err merr = { LR_OK, "" };
+    int64_t zi;
+    enum lr_rc rc;
+    char d[128];
+
+    extract_area(sh, p);
+    if (p->extract_area_dm2 < 0)
+        return add_issue(sh, i, LR_IS_BAD_VALUE, "no area to value (no geometry, no record area)",
+                         err);
+    zi = find_zone(ctx, sh, tree, lu, p, s, err);
+    if (zi == -2)
+        return err->rc;
+    rc = cut_parcel(ctx, sh, tree, lu, p, s, err);
+    if (rc != LR_OK)
+        return rc;
+    rc = split_pieces(sh, p, s, &merr);
+    if (rc == LR_OK && ctx->cfg->value_method == LR_VALUE_PIECEWISE && s->n_pieces > 0)
+        rc = value_pieces(sh, p, lu, s, &merr);
+    else if (rc == LR_OK && zi >= 0)
+        rc = value_at_zone(sh, p, lu, zi, &merr);
+    else if (rc == LR_OK) {
+        snprintf(d, sizeof(d), "no price zone for land use %s %s", lu ? lu : "-",
+                 ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "touches the parcel"
+                                                              : "at the parcel's interior point");
+        return add_issue(sh, i, LR_IS_NO_PRICE, d, err);
+    }
+    if (rc != LR_OK)
+        return money_outcome(sh, i, rc, &merr, err);
+    if (straddles(p, s))
+        rc = straddle_issue(sh, i, zi, s, err);
+    return rc;
 }
 
 enum lr_rc
@@ -123,21 +478,28 @@ lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
     struct lr_geom_tree *tree = lr_geom_tree_new(ctx->geom);
-    size_t *hits = NULL;
+    struct value_scratch s;
     enum lr_rc rc = LR_OK;
 
+    memset(&s, 0, sizeof(s));
     if (!tree)
         return lr_err_set(err, LR_ERR_NOMEM, "cannot build the price zone index");
     for (size_t z = 0; z < sh->n_zones; z++)
-        lr_geom_tree_insert(tree, sh->zones[z].geom, z);
+        if (sh->zones[z].geom)
+            lr_geom_tree_insert(tree, sh->zones[z].geom, z);
     for (size_t i = 0; rc == LR_OK && i < sh->n_parcels; i++) {
         if (!lr_status_is_matched(sh->parcels[i].status))
             continue;
         st->in++;
-        rc = value_one(ctx, sh, tree, i, &hits, err);
+        rc = value_one(ctx, sh, tree, i, &s, err);
         st->out += sh->parcels[i].price_vnd >= 0;
     }
-    free(hits);
+    if (s.geos_failures)
+        lr_log(LR_LOG_WARN, "value", NULL,
+               "%lld parcels could not be cut by their price zones (GEOS: %s); valued at their "
+               "interior point",
+               (long long)s.geos_failures, lr_geom_last_error(ctx->geom));
+    scratch_release(&s);
     lr_geom_tree_free(tree);
     return rc;
 }

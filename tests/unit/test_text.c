@@ -22,6 +22,7 @@
 
 #define VN_DIR    "realdata/vn-legacy-encodings/"
 #define N_LETTERS 134
+#define FFFD      "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
 struct seq {
     unsigned char b[2];
@@ -291,16 +292,14 @@ static const struct dcase dcases[] = {
     { LR_ENC_VNI, "b\xf9", "bù", 0 }, /* b takes no mark */
     { LR_ENC_VNI, "a\xd9", "aÙ", 0 }, /* capital mark after lowercase base: no pair */
     { LR_ENC_VNI, "a", "a", 0 },      /* trailing base */
-    { LR_ENC_VNI, "\x81x\x8d", "\xef\xbf\xbdx\xef\xbf\xbd", 2 },
+    { LR_ENC_VNI, "\x81x\x8d", FFFD "x" FFFD, 2 },
     { LR_ENC_VNI, "\xec\xcc\xf2\xd2\xf3\xee", "ìÌịỊĩỵ", 0 },
     /* CP1258: combining tones compose (NFC), undefined bytes counted */
     { LR_ENC_CP1258, "Ti\xea\xecng Vi\xea\xf2t", "Tiếng Việt", 0 },
     { LR_ENC_CP1258, "\xd0\xfd\xec\x63", "Đức", 0 },
     { LR_ENC_CP1258, "\xcc", "\xcc\x80", 0 }, /* a lone tone stays a combining mark */
     { LR_ENC_CP1258, "a\x81\x8a\x8d\x8e\x8f\x90\x9a\x9d\x9e",
-      "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-      "\xef\xbf\xbd\xef\xbf\xbd",
-      9 },
+      "a" FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD, 9 },
     { LR_ENC_CP1258, "\x80\xfe", "€₫", 0 },
     /* VISCII */
     { LR_ENC_VISCII, "Nguy\xadn V\xe5n \xd0\xd1\x63", "Nguyễn Văn Đức", 0 },
@@ -308,22 +307,16 @@ static const struct dcase dcases[] = {
     /* UTF-8: NFC, and invalid sequences replaced by maximal subpart */
     { LR_ENC_UTF8, "Vie\xcc\x82\xcc\xa3t", "Việt", 0 },
     { LR_ENC_UTF8, "Vi\xe1\xbb\x87t", "Việt", 0 },
-    { LR_ENC_UTF8, "\xef\xbf\xbd", "\xef\xbf\xbd", 0 }, /* a real U+FFFD is not counted */
-    { LR_ENC_UTF8,
-      "a\xff"
-      "b",
-      "a\xef\xbf\xbd"
-      "b",
-      1 },
-    { LR_ENC_UTF8, "\xc3", "\xef\xbf\xbd", 1 },                 /* lead byte at the end */
-    { LR_ENC_UTF8, "\xe1\xba", "\xef\xbf\xbd", 1 },             /* truncated 3-byte sequence */
-    { LR_ENC_UTF8, "\xf0\x9f\x98", "\xef\xbf\xbd", 1 },         /* truncated 4-byte sequence */
-    { LR_ENC_UTF8, "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", 2 }, /* overlong */
-    { LR_ENC_UTF8, "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 3 }, /* surrogate */
-    { LR_ENC_UTF8, "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
-      4 }, /* above U+10FFFF */
-    { LR_ENC_UTF8, "\xe1\xbax", "\xef\xbf\xbdx", 1 },
-    { LR_ENC_UTF8, "\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd", 2 },
+    { LR_ENC_UTF8, FFFD, FFFD, 0 }, /* a real U+FFFD is not counted */
+    { LR_ENC_UTF8, "a\xff\x62", "a" FFFD "b", 1 },
+    { LR_ENC_UTF8, "\xc3", FFFD, 1 },                            /* lead byte at the end */
+    { LR_ENC_UTF8, "\xe1\xba", FFFD, 1 },                        /* truncated 3-byte sequence */
+    { LR_ENC_UTF8, "\xf0\x9f\x98", FFFD, 1 },                    /* truncated 4-byte sequence */
+    { LR_ENC_UTF8, "\xc0\xaf", FFFD FFFD, 2 },                   /* overlong */
+    { LR_ENC_UTF8, "\xed\xa0\x80", FFFD FFFD FFFD, 3 },          /* surrogate */
+    { LR_ENC_UTF8, "\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD, 4 }, /* above U+10FFFF */
+    { LR_ENC_UTF8, "\xe1\xbax", FFFD "x", 1 },
+    { LR_ENC_UTF8, "\x80\x80", FFFD FFFD, 2 },
     { LR_ENC_UTF8, "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 0 },
     { LR_ENC_UTF8, "", "", 0 },
 };

@@ -1,0 +1,1073 @@
+/* store.c - parcels.gpkg through GDAL/OGR's GPKG driver (see store.h).
+ *
+ * One table after the other: create it, write its rows sorted by key in one transaction, commit.
+ * Spatial indexes are left to the driver, which fills the R-tree once at the end of each layer
+ * (deferred creation) instead of per row; attribute indexes on the keys are created last with
+ * SQL. Geometries go GEOS -> WKB -> OGR. */
+#include "store.h"
+
+#include "geom.h"
+#include "money.h"
+#include "store_style.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A column: name, OGR type and subtype, Vietnamese alias (QML). */
+struct field_def {
+    const char *name;
+    OGRFieldType type;
+    OGRFieldSubType sub;
+    const char *alias;
+};
+
+enum {
+    PF_PARCEL_KEY,
+    PF_OLD_COMMUNE,
+    PF_SHEET,
+    PF_PARCEL,
+    PF_NEW_COMMUNE,
+    PF_NEW_COMMUNE_NAME,
+    PF_STATUS,
+    PF_RECORD_KEY,
+    PF_LAND_USE,
+    PF_REGISTER_LAND_USE,
+    PF_AREA,
+    PF_REGISTER_AREA,
+    PF_AREA_SRC,
+    PF_AREA_SOURCE,
+    PF_PRICE_ZONE,
+    PF_POSITION,
+    PF_UNIT_PRICE,
+    PF_VALUE,
+    PF_TAX,
+    PF_PLACE,
+    PF_NAMES_AGREE,
+    PF_CONFIDENCE,
+    PF_IN_EXTRACT,
+    PF_ISSUES,
+    PF_SOURCE_FILE,
+    PF_SOURCE_LAYER,
+    PF_SOURCE_FID,
+    PF_REGISTER_FILE,
+    PF_REGISTER_ROW,
+    PF_COUNT
+};
+
+static const struct field_def parcel_fields[PF_COUNT] = {
+    [PF_PARCEL_KEY] = { "parcel_key", OFTString, OFSTNone, "Số hiệu thửa (xã cũ-tờ-thửa)" },
+    [PF_OLD_COMMUNE] = { "old_commune", OFTString, OFSTNone, "Mã xã cũ" },
+    [PF_SHEET] = { "sheet", OFTInteger, OFSTNone, "Số tờ bản đồ" },
+    [PF_PARCEL] = { "parcel", OFTInteger, OFSTNone, "Số thửa" },
+    [PF_NEW_COMMUNE] = { "new_commune", OFTString, OFSTNone, "Mã xã mới" },
+    [PF_NEW_COMMUNE_NAME] = { "new_commune_name", OFTString, OFSTNone, "Tên xã mới" },
+    [PF_STATUS] = { "status", OFTString, OFSTNone, "Trạng thái đối soát" },
+    [PF_RECORD_KEY] = { "record_key", OFTString, OFSTNone, "Số hiệu thửa trong hồ sơ" },
+    [PF_LAND_USE] = { "land_use", OFTString, OFSTNone, "Loại đất (bản đồ)" },
+    [PF_REGISTER_LAND_USE] = { "register_land_use", OFTString, OFSTNone, "Loại đất (hồ sơ)" },
+    [PF_AREA] = { "area_m2", OFTReal, OFSTNone, "Diện tích bản đồ (m²)" },
+    [PF_REGISTER_AREA] = { "register_area_m2", OFTReal, OFSTNone, "Diện tích hồ sơ (m²)" },
+    [PF_AREA_SRC] = { "area_src_m2", OFTReal, OFSTNone, "Diện tích trên hệ tọa độ gốc (m²)" },
+    [PF_AREA_SOURCE] = { "area_source", OFTString, OFSTNone, "Nguồn diện tích tính thuế" },
+    [PF_PRICE_ZONE] = { "price_zone", OFTString, OFSTNone, "Khu vực giá" },
+    [PF_POSITION] = { "position", OFTInteger, OFSTNone, "Vị trí" },
+    [PF_UNIT_PRICE] = { "unit_price_vnd", OFTInteger64, OFSTNone, "Đơn giá (đồng/m²)" },
+    [PF_VALUE] = { "value_vnd", OFTInteger64, OFSTNone, "Giá trị đất (đồng)" },
+    [PF_TAX] = { "tax_vnd", OFTInteger64, OFSTNone, "Thuế (đồng)" },
+    [PF_PLACE] = { "place", OFTString, OFSTNone, "Xứ đồng" },
+    [PF_NAMES_AGREE] = { "names_agree", OFTString, OFSTNone, "Tên chủ khớp hồ sơ" },
+    [PF_CONFIDENCE] = { "confidence", OFTReal, OFSTNone, "Độ tin cậy ghép nối" },
+    [PF_IN_EXTRACT] = { "in_extract", OFTInteger, OFSTBoolean, "Có trong danh sách thuế" },
+    [PF_ISSUES] = { "issues", OFTString, OFSTNone, "Lỗi hình học" },
+    [PF_SOURCE_FILE] = { "source_file", OFTString, OFSTNone, "Tệp bản đồ nguồn" },
+    [PF_SOURCE_LAYER] = { "source_layer", OFTString, OFSTNone, "Lớp bản đồ nguồn" },
+    [PF_SOURCE_FID] = { "source_fid", OFTInteger64, OFSTNone, "Mã đối tượng nguồn" },
+    [PF_REGISTER_FILE] = { "register_file", OFTString, OFSTNone, "Tệp hồ sơ nguồn" },
+    [PF_REGISTER_ROW] = { "register_row", OFTInteger64, OFSTNone, "Dòng hồ sơ nguồn" },
+};
+
+enum { IF_PARCEL_KEY, IF_RECORD_KEY, IF_CLASS, IF_KIND, IF_DETAIL, IF_ACK, IF_COUNT };
+
+static const struct field_def issue_fields[IF_COUNT] = {
+    [IF_PARCEL_KEY] = { "parcel_key", OFTString, OFSTNone, "Số hiệu thửa (bản đồ)" },
+    [IF_RECORD_KEY] = { "record_key", OFTString, OFSTNone, "Số hiệu thửa (hồ sơ)" },
+    [IF_CLASS] = { "class", OFTString, OFSTNone, "Loại lỗi" },
+    [IF_KIND] = { "kind", OFTString, OFSTNone, "Nhóm (hình học / đối soát)" },
+    [IF_DETAIL] = { "detail", OFTString, OFSTNone, "Chi tiết" },
+    [IF_ACK] = { "acknowledged", OFTInteger, OFSTBoolean, "Đã xác nhận" },
+};
+
+enum {
+    RF_RECORD_KEY,
+    RF_OLD_COMMUNE,
+    RF_SHEET,
+    RF_PARCEL,
+    RF_LAND_USE,
+    RF_AREA,
+    RF_STATUS,
+    RF_REASON,
+    RF_SOURCE_FILE,
+    RF_SOURCE_ROW,
+    RF_COUNT
+};
+
+static const struct field_def register_fields[RF_COUNT] = {
+    [RF_RECORD_KEY] = { "record_key", OFTString, OFSTNone, "Số hiệu thửa (hồ sơ)" },
+    [RF_OLD_COMMUNE] = { "old_commune", OFTString, OFSTNone, "Mã xã cũ" },
+    [RF_SHEET] = { "sheet", OFTInteger, OFSTNone, "Số tờ bản đồ" },
+    [RF_PARCEL] = { "parcel", OFTInteger, OFSTNone, "Số thửa" },
+    [RF_LAND_USE] = { "land_use", OFTString, OFSTNone, "Loại đất (hồ sơ)" },
+    [RF_AREA] = { "register_area_m2", OFTReal, OFSTNone, "Diện tích hồ sơ (m²)" },
+    [RF_STATUS] = { "status", OFTString, OFSTNone, "Trạng thái đối soát" },
+    [RF_REASON] = { "reason", OFTString, OFSTNone, "Lý do loại" },
+    [RF_SOURCE_FILE] = { "source_file", OFTString, OFSTNone, "Tệp hồ sơ nguồn" },
+    [RF_SOURCE_ROW] = { "source_row", OFTInteger64, OFSTNone, "Dòng hồ sơ nguồn" },
+};
+
+enum { LF_OLD_KEY, LF_NEW_KEY, LF_RELATION, LF_CONFIDENCE, LF_EVIDENCE, LF_COUNT };
+
+static const struct field_def lineage_fields[LF_COUNT] = {
+    [LF_OLD_KEY] = { "old_key", OFTString, OFSTNone, "Số hiệu cũ (hồ sơ)" },
+    [LF_NEW_KEY] = { "new_key", OFTString, OFSTNone, "Số hiệu mới (bản đồ)" },
+    [LF_RELATION] = { "relation", OFTString, OFSTNone, "Quan hệ (giữ/đổi số/tách/hợp)" },
+    [LF_CONFIDENCE] = { "confidence", OFTReal, OFSTNone, "Độ tin cậy (0–1)" },
+    [LF_EVIDENCE] = { "evidence", OFTString, OFSTNone, "Căn cứ" },
+};
+
+/* A table of the GeoPackage. */
+struct table_def {
+    const char *name;
+    OGRwkbGeometryType gtype;
+    const struct field_def *fields;
+    size_t n_fields;
+    enum lr_style_kind style;
+    const char *description;
+};
+
+static const struct table_def t_parcels = {
+    LR_STORE_PARCELS, wkbMultiPolygon,
+    parcel_fields,    PF_COUNT,
+    LR_STYLE_PARCELS, "reconciled map parcels with statuses, areas, value and tax",
+};
+static const struct table_def t_issues = {
+    LR_STORE_ISSUES,
+    wkbUnknown,
+    issue_fields,
+    IF_COUNT,
+    LR_STYLE_ISSUES,
+    "every finding of mismatches.csv, at the problem (point, overlap/gap polygon or none)",
+};
+static const struct table_def t_register = {
+    LR_STORE_REGISTER_ONLY, wkbNone,
+    register_fields,        RF_COUNT,
+    LR_STYLE_TABLE,         "register records without a map parcel (no owner data)",
+};
+static const struct table_def t_lineage = {
+    LR_STORE_LINEAGE, wkbNone,
+    lineage_fields,   LF_COUNT,
+    LR_STYLE_TABLE,   "old (register) key to new (map) key: same, renumbered, split, merged",
+};
+
+/* Attribute indexes built last (landrec show looks rows up by key). */
+static const char *const index_sql[] = {
+    "CREATE INDEX idx_parcels_parcel_key ON parcels (parcel_key)",
+    "CREATE INDEX idx_parcels_record_key ON parcels (record_key)",
+    "CREATE INDEX idx_issues_parcel_key ON issues (parcel_key)",
+    "CREATE INDEX idx_issues_record_key ON issues (record_key)",
+    "CREATE INDEX idx_register_only_record_key ON register_only (record_key)",
+    "CREATE INDEX idx_lineage_old_key ON lineage (old_key)",
+    "CREATE INDEX idx_lineage_new_key ON lineage (new_key)",
+};
+
+struct writer {
+    const struct lr_shard *sh;
+    struct lr_geom_ctx *g;
+    const char *path; /* the temporary file, for messages */
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs;
+    OGRLayerH layer;
+    OGRFeatureH feat;
+    const char *table; /* being written */
+    bool in_txn;
+    struct lr_store_counts counts;
+};
+
+static enum lr_rc
+gdal_fail(struct writer *w, const char *what, struct lr_err *err)
+{
+    const char *msg = CPLGetLastErrorMsg();
+
+    return lr_err_set(err, LR_ERR_IO, "cannot write '%s' table '%s': %s%s%s", w->path,
+                      w->table ? w->table : "-", what, msg && *msg ? ": " : "", msg ? msg : "");
+}
+
+bool
+lr_store_in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
+{
+    return lr_status_is_matched(p->status) && p->record >= 0 &&
+           p->confidence_pct * (LR_NANO / 100) >= sh->cfg->min_confidence_nano;
+}
+
+/* FNV-1a over the NFC bytes: the same hash the load stage keeps of the map's owner name. */
+static uint64_t
+owner_hash(const char *name)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return h;
+}
+
+const char *
+lr_store_names_agree(const struct lr_parcel *p, const struct lr_record *r)
+{
+    if (!p->has_owner || !r || !r->owner_name || !r->owner_name[0])
+        return "unknown";
+    return owner_hash(r->owner_name) == p->owner_hash ? "yes" : "no";
+}
+
+/* ---- field setters: NULL / negative "absent" values become SQL NULL ---- */
+static void
+set_str(OGRFeatureH f, int i, const char *s)
+{
+    if (s && *s)
+        OGR_F_SetFieldString(f, i, s);
+    else
+        OGR_F_SetFieldNull(f, i);
+}
+
+static void
+set_int(OGRFeatureH f, int i, int64_t v, bool present)
+{
+    if (present)
+        OGR_F_SetFieldInteger64(f, i, v);
+    else
+        OGR_F_SetFieldNull(f, i);
+}
+
+/* An area in tenths of m^2 as the nearest double to its one-decimal text (never computed). */
+static void
+set_area(OGRFeatureH f, int i, int64_t dm2)
+{
+    char buf[32];
+
+    if (dm2 < 0) {
+        OGR_F_SetFieldNull(f, i);
+        return;
+    }
+    lr_money_format_area(dm2, buf, sizeof(buf));
+    OGR_F_SetFieldDouble(f, i, strtod(buf, NULL));
+}
+
+static void
+set_key(OGRFeatureH f, int i, const struct lr_key *k)
+{
+    char buf[LR_KEY_STR_MAX];
+
+    if (!k || k->commune < 0) {
+        OGR_F_SetFieldNull(f, i);
+        return;
+    }
+    lr_key_format(k, buf);
+    set_str(f, i, buf);
+}
+
+static void
+set_code(OGRFeatureH f, int i, int32_t code)
+{
+    char buf[16];
+
+    if (code < 0) {
+        OGR_F_SetFieldNull(f, i);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%05d", (int)code);
+    OGR_F_SetFieldString(f, i, buf);
+}
+
+/* ---- tables ---- */
+static enum lr_rc
+create_fields(struct writer *w, const struct table_def *t, struct lr_err *err)
+{
+    for (size_t i = 0; i < t->n_fields; i++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(t->fields[i].name, t->fields[i].type);
+        OGRErr e;
+
+        if (!fd)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        OGR_Fld_SetSubType(fd, t->fields[i].sub);
+        e = OGR_L_CreateField(w->layer, fd, TRUE);
+        OGR_Fld_Destroy(fd);
+        if (e != OGRERR_NONE)
+            return gdal_fail(w, t->fields[i].name, err);
+    }
+    return LR_OK;
+}
+
+/* Create table t, open a transaction and a feature to fill. */
+static enum lr_rc
+table_begin(struct writer *w, const struct table_def *t, const char *fid, struct lr_err *err)
+{
+    char *opts[8] = { NULL };
+    char *fid_opt = lr_asprintf("FID=%s", fid);
+    char *desc_opt = lr_asprintf("DESCRIPTION=%s", t->description ? t->description : "");
+    enum lr_rc rc;
+
+    w->table = t->name;
+    if (!fid_opt || !desc_opt) {
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    opts[0] = fid_opt;
+    opts[1] = desc_opt;
+    opts[2] = (char *)"GEOMETRY_NAME=geom";
+    opts[3] = (char *)"SPATIAL_INDEX=YES";
+    if (GDALDatasetStartTransaction(w->ds, FALSE) != OGRERR_NONE) {
+        rc = gdal_fail(w, "cannot start a transaction", err);
+        goto out;
+    }
+    w->in_txn = true;
+    w->layer =
+        GDALDatasetCreateLayer(w->ds, t->name, t->gtype == wkbNone ? NULL : w->srs, t->gtype, opts);
+    if (!w->layer) {
+        rc = gdal_fail(w, "cannot create the table", err);
+        goto out;
+    }
+    rc = create_fields(w, t, err);
+    if (rc == LR_OK && !(w->feat = OGR_F_Create(OGR_L_GetLayerDefn(w->layer))))
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+out:
+    free(fid_opt);
+    free(desc_opt);
+    return rc;
+}
+
+/* Write the current feature (with geometry geom, owned; may be NULL) as a new row. */
+static enum lr_rc
+table_put(struct writer *w, OGRGeometryH geom, struct lr_err *err)
+{
+    OGR_F_SetFID(w->feat, OGRNullFID);
+    OGR_F_SetGeometryDirectly(w->feat, geom);
+    if (OGR_L_CreateFeature(w->layer, w->feat) != OGRERR_NONE)
+        return gdal_fail(w, "cannot add a row", err);
+    return LR_OK;
+}
+
+static enum lr_rc
+table_end(struct writer *w, struct lr_err *err)
+{
+    if (w->feat)
+        OGR_F_Destroy(w->feat);
+    w->feat = NULL;
+    w->layer = NULL;
+    if (!w->in_txn)
+        return LR_OK;
+    w->in_txn = false;
+    if (GDALDatasetCommitTransaction(w->ds) != OGRERR_NONE)
+        return gdal_fail(w, "cannot commit", err);
+    return LR_OK;
+}
+
+/* ---- parcels ---- */
+static int
+cmp_parcel(const void *a, const void *b, void *arg)
+{
+    const struct lr_shard *sh = arg;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int c = lr_key_cmp(&sh->parcels[ia].key, &sh->parcels[ib].key);
+
+    return c ? c : (ia > ib) - (ia < ib);
+}
+
+static const char *
+new_commune_name(const struct lr_shard *sh, int32_t code)
+{
+    for (size_t i = 0; code >= 0 && i < sh->n_communes; i++)
+        if (sh->communes[i].new_code == code)
+            return sh->communes[i].new_name;
+    return NULL;
+}
+
+/* Comma list of the parcel's issue classes, in class order, into buf. */
+static void
+issue_list(uint32_t bits, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (int c = 0; c < LR_IS_COUNT && c < 32; c++)
+        if (bits & (1u << c))
+            len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", len ? "," : "",
+                                    lr_issue_name((enum lr_issue_class)c));
+    if (len >= size)
+        buf[size - 1] = '\0';
+}
+
+static void
+parcel_match_fields(struct writer *w, const struct lr_parcel *p)
+{
+    const struct lr_record *r = p->record >= 0 ? &w->sh->records[p->record] : NULL;
+    const struct lr_input *rin = r ? &w->sh->inputs[r->input] : NULL;
+    OGRFeatureH f = w->feat;
+
+    set_key(f, PF_RECORD_KEY, r ? &r->key : NULL);
+    set_str(f, PF_REGISTER_LAND_USE, r ? r->land_use : NULL);
+    set_area(f, PF_REGISTER_AREA, r ? r->area_dm2 : -1);
+    set_str(f, PF_NAMES_AGREE, lr_store_names_agree(p, r));
+    if (r)
+        OGR_F_SetFieldDouble(f, PF_CONFIDENCE, p->confidence_pct / 100.0);
+    else
+        OGR_F_SetFieldNull(f, PF_CONFIDENCE);
+    set_int(f, PF_IN_EXTRACT, lr_store_in_extract(w->sh, p), true);
+    set_str(f, PF_REGISTER_FILE, rin ? rin->path : NULL);
+    set_int(f, PF_REGISTER_ROW, r ? r->row : 0, r != NULL);
+}
+
+static void
+parcel_fields_set(struct writer *w, const struct lr_parcel *p)
+{
+    const struct lr_input *in = &w->sh->inputs[p->input];
+    OGRFeatureH f = w->feat;
+    bool priced = p->price_vnd >= 0;
+    char issues[512];
+
+    set_key(f, PF_PARCEL_KEY, &p->key);
+    set_code(f, PF_OLD_COMMUNE, p->key.commune);
+    set_int(f, PF_SHEET, p->key.sheet, p->key.commune >= 0);
+    set_int(f, PF_PARCEL, p->key.parcel, p->key.commune >= 0);
+    set_code(f, PF_NEW_COMMUNE, p->new_commune);
+    set_str(f, PF_NEW_COMMUNE_NAME, new_commune_name(w->sh, p->new_commune));
+    set_str(f, PF_STATUS, lr_status_name(p->status));
+    set_str(f, PF_LAND_USE, p->land_use);
+    set_area(f, PF_AREA, p->area_dm2);
+    set_area(f, PF_AREA_SRC, p->area_src_dm2);
+    set_str(f, PF_AREA_SOURCE, p->area_from_register ? "register" : "map");
+    set_str(f, PF_PRICE_ZONE, priced ? p->zone : NULL);
+    set_int(f, PF_POSITION, p->position, priced);
+    set_int(f, PF_UNIT_PRICE, p->price_vnd, priced);
+    set_int(f, PF_VALUE, p->value_vnd, priced);
+    set_int(f, PF_TAX, p->tax_vnd, priced);
+    set_str(f, PF_PLACE, p->place);
+    issue_list(p->issues, issues, sizeof(issues));
+    set_str(f, PF_ISSUES, issues);
+    set_str(f, PF_SOURCE_FILE, in->path);
+    set_str(f, PF_SOURCE_LAYER, in->layer);
+    set_int(f, PF_SOURCE_FID, p->fid, true);
+    parcel_match_fields(w, p);
+}
+
+/* OGR MultiPolygon from the parcel's GEOS geometry (via WKB); NULL on failure. */
+static OGRGeometryH
+parcel_geometry(struct writer *w, const struct lr_parcel *p)
+{
+    size_t n = 0;
+    unsigned char *wkb = lr_geom_to_wkb(w->g, p->geom, &n);
+    OGRGeometryH og = NULL;
+
+    if (!wkb || n > INT32_MAX || OGR_G_CreateFromWkb(wkb, NULL, &og, (int)n) != OGRERR_NONE) {
+        free(wkb);
+        return NULL;
+    }
+    free(wkb);
+    if (wkbFlatten(OGR_G_GetGeometryType(og)) != wkbMultiPolygon)
+        og = OGR_G_ForceToMultiPolygon(og);
+    return og;
+}
+
+static enum lr_rc
+write_parcels(struct writer *w, struct lr_err *err)
+{
+    const struct lr_shard *sh = w->sh;
+    size_t *idx = malloc((sh->n_parcels + 1) * sizeof(size_t)), n = 0;
+    enum lr_rc rc;
+
+    if (!idx)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < sh->n_parcels; i++)
+        if (sh->parcels[i].geom)
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof(size_t), cmp_parcel, (void *)sh);
+    rc = table_begin(w, &t_parcels, "fid", err);
+    for (size_t k = 0; rc == LR_OK && k < n; k++) {
+        const struct lr_parcel *p = &sh->parcels[idx[k]];
+        OGRGeometryH og = parcel_geometry(w, p);
+        char key[LR_KEY_STR_MAX];
+
+        if (!og) {
+            lr_key_format(&p->key, key);
+            rc =
+                lr_err_set(err, LR_ERR_INTERNAL, "cannot convert the geometry of parcel '%s'", key);
+            break;
+        }
+        parcel_fields_set(w, p);
+        rc = table_put(w, og, err);
+    }
+    if (rc == LR_OK)
+        rc = table_end(w, err);
+    w->counts.parcels = (int64_t)n;
+    free(idx);
+    return rc;
+}
+
+/* ---- issues: geometry issues and match findings, one row per mismatches.csv line ---- */
+struct issue_row {
+    int64_t parcel, record;
+    const char *cls;
+    const char *detail;
+    const char *wkb_hex; /* NULL for a point or none */
+    double x, y;
+    bool located; /* x, y is a place */
+    bool finding;
+    bool ack;
+};
+
+static const struct lr_key *
+parcel_key_of(const struct lr_shard *sh, int64_t parcel)
+{
+    return parcel >= 0 && sh->parcels[parcel].key.commune >= 0 ? &sh->parcels[parcel].key : NULL;
+}
+
+static const struct lr_key *
+record_key_of(const struct lr_shard *sh, int64_t record)
+{
+    return record >= 0 && sh->records[record].key.commune >= 0 ? &sh->records[record].key : NULL;
+}
+
+static int
+cmp_opt_key(const struct lr_key *a, const struct lr_key *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return lr_key_cmp(a, b);
+}
+
+static int
+cmp_issue_row(const void *pa, const void *pb, void *arg)
+{
+    const struct lr_shard *sh = arg;
+    const struct issue_row *a = pa, *b = pb;
+    int c = cmp_opt_key(parcel_key_of(sh, a->parcel), parcel_key_of(sh, b->parcel));
+
+    if (!c)
+        c = cmp_opt_key(record_key_of(sh, a->record), record_key_of(sh, b->record));
+    if (!c)
+        c = strcmp(a->cls, b->cls);
+    if (!c)
+        c = strcmp(a->detail, b->detail);
+    if (!c)
+        c = strcmp(a->wkb_hex ? a->wkb_hex : "", b->wkb_hex ? b->wkb_hex : "");
+    if (!c)
+        c = (a->x > b->x) - (a->x < b->x);
+    if (!c)
+        c = (a->y > b->y) - (a->y < b->y);
+    if (!c)
+        c = (a->ack > b->ack) - (a->ack < b->ack);
+    return c;
+}
+
+/* The rows in mismatches.csv's sense: a parcel's finding names its record too. */
+static struct issue_row *
+issue_rows(const struct lr_shard *sh, size_t *n)
+{
+    struct issue_row *rows = calloc(sh->n_issues + sh->n_findings + 1, sizeof(*rows));
+    size_t k = 0;
+
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < sh->n_issues; i++, k++) {
+        const struct lr_issue *is = &sh->issues[i];
+        rows[k] = (struct issue_row){ .parcel = is->parcel,
+                                      .record = is->record,
+                                      .cls = lr_issue_name(is->cls),
+                                      .detail = is->detail,
+                                      .wkb_hex = is->wkb_hex,
+                                      .x = is->x,
+                                      .y = is->y,
+                                      .located = is->x != 0 || is->y != 0 };
+    }
+    for (size_t i = 0; i < sh->n_findings; i++, k++) {
+        const struct lr_finding *f = &sh->findings[i];
+        rows[k] = (struct issue_row){ .parcel = f->parcel,
+                                      .record = f->record,
+                                      .cls = lr_status_name(f->cls),
+                                      .detail = f->detail,
+                                      .finding = true,
+                                      .ack = f->acknowledged };
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (rows[i].record < 0 && rows[i].parcel >= 0)
+            rows[i].record = sh->parcels[rows[i].parcel].record;
+        if (!rows[i].detail)
+            rows[i].detail = "";
+    }
+    qsort_r(rows, k, sizeof(*rows), cmp_issue_row, (void *)sh);
+    *n = k;
+    return rows;
+}
+
+static OGRGeometryH
+geometry_from_hex(const char *hex)
+{
+    size_t len = strlen(hex) / 2;
+    unsigned char *wkb = malloc(len + 1);
+    OGRGeometryH og = NULL;
+
+    if (!wkb || len > INT32_MAX)
+        goto out;
+    for (size_t i = 0; i < len; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            goto out;
+        wkb[i] = (unsigned char)v;
+    }
+    if (OGR_G_CreateFromWkb(wkb, NULL, &og, (int)len) != OGRERR_NONE)
+        og = NULL;
+out:
+    free(wkb);
+    return og;
+}
+
+static OGRGeometryH
+point(double x, double y)
+{
+    OGRGeometryH og = OGR_G_CreateGeometry(wkbPoint);
+
+    if (og)
+        OGR_G_SetPoint_2D(og, 0, x, y);
+    return og;
+}
+
+/* Where the row is drawn: its polygon, its point, else the interior point of its parcel (or
+ * of its record's parcel), else nowhere (NULL: a register-only record, a feature never read). */
+static OGRGeometryH
+issue_geometry(const struct lr_shard *sh, const struct issue_row *r)
+{
+    int64_t p = r->parcel;
+
+    if (r->wkb_hex && r->wkb_hex[0]) {
+        OGRGeometryH og = geometry_from_hex(r->wkb_hex);
+        if (og)
+            return og;
+    }
+    if (r->located)
+        return point(r->x, r->y);
+    if (p < 0 && r->record >= 0)
+        p = sh->records[r->record].parcel;
+    if (p >= 0 && sh->parcels[p].geom)
+        return point(sh->parcels[p].ix, sh->parcels[p].iy);
+    return NULL;
+}
+
+static enum lr_rc
+write_issues(struct writer *w, struct lr_err *err)
+{
+    size_t n = 0;
+    struct issue_row *rows = issue_rows(w->sh, &n);
+    enum lr_rc rc;
+
+    if (!rows)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    rc = table_begin(w, &t_issues, "fid", err);
+    for (size_t k = 0; rc == LR_OK && k < n; k++) {
+        const struct issue_row *r = &rows[k];
+
+        set_key(w->feat, IF_PARCEL_KEY, parcel_key_of(w->sh, r->parcel));
+        set_key(w->feat, IF_RECORD_KEY, record_key_of(w->sh, r->record));
+        set_str(w->feat, IF_CLASS, r->cls);
+        set_str(w->feat, IF_KIND, r->finding ? "match" : "geometry");
+        set_str(w->feat, IF_DETAIL, r->detail);
+        set_int(w->feat, IF_ACK, r->ack, true);
+        rc = table_put(w, issue_geometry(w->sh, r), err);
+    }
+    if (rc == LR_OK)
+        rc = table_end(w, err);
+    w->counts.issues = (int64_t)n;
+    free(rows);
+    return rc;
+}
+
+/* ---- register_only: records without a map parcel; no owner data ---- */
+static int
+cmp_record(const void *a, const void *b, void *arg)
+{
+    const struct lr_shard *sh = arg;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int c = lr_key_cmp(&sh->records[ia].key, &sh->records[ib].key);
+
+    return c ? c : (ia > ib) - (ia < ib);
+}
+
+static void
+register_fields_set(struct writer *w, const struct lr_record *r)
+{
+    OGRFeatureH f = w->feat;
+    bool key = r->key.commune >= 0;
+
+    set_key(f, RF_RECORD_KEY, &r->key);
+    set_code(f, RF_OLD_COMMUNE, r->key.commune);
+    set_int(f, RF_SHEET, r->key.sheet, key);
+    set_int(f, RF_PARCEL, r->key.parcel, key);
+    set_str(f, RF_LAND_USE, r->land_use);
+    set_area(f, RF_AREA, r->area_dm2);
+    set_str(f, RF_STATUS, lr_status_name(r->status));
+    set_str(f, RF_REASON, r->status == LR_ST_REJECTED ? lr_issue_name(r->reject) : NULL);
+    set_str(f, RF_SOURCE_FILE, w->sh->inputs[r->input].path);
+    set_int(f, RF_SOURCE_ROW, r->row, true);
+}
+
+static enum lr_rc
+write_register_only(struct writer *w, struct lr_err *err)
+{
+    const struct lr_shard *sh = w->sh;
+    size_t *idx = malloc((sh->n_records + 1) * sizeof(size_t)), n = 0;
+    enum lr_rc rc;
+
+    if (!idx)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < sh->n_records; i++)
+        if (sh->records[i].parcel < 0)
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof(size_t), cmp_record, (void *)sh);
+    rc = table_begin(w, &t_register, "fid", err);
+    for (size_t k = 0; rc == LR_OK && k < n; k++) {
+        register_fields_set(w, &sh->records[idx[k]]);
+        rc = table_put(w, NULL, err);
+    }
+    if (rc == LR_OK)
+        rc = table_end(w, err);
+    w->counts.register_only = (int64_t)n;
+    free(idx);
+    return rc;
+}
+
+/* ---- lineage: the lineage pass's rows, plus every other linked pair ---- */
+struct lineage_row {
+    int64_t record, parcel;
+    enum lr_relation rel;
+    int32_t confidence_pct;
+    const char *evidence;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+    const struct lineage_row *x = a, *y = b;
+
+    if (x->record != y->record)
+        return x->record < y->record ? -1 : 1;
+    return (x->parcel > y->parcel) - (x->parcel < y->parcel);
+}
+
+static int
+cmp_lineage_row(const void *pa, const void *pb, void *arg)
+{
+    const struct lr_shard *sh = arg;
+    const struct lineage_row *a = pa, *b = pb;
+    int c = cmp_opt_key(record_key_of(sh, a->record), record_key_of(sh, b->record));
+
+    if (!c)
+        c = cmp_opt_key(parcel_key_of(sh, a->parcel), parcel_key_of(sh, b->parcel));
+    if (!c)
+        c = (a->rel > b->rel) - (a->rel < b->rel);
+    if (!c)
+        c = (a->confidence_pct < b->confidence_pct) - (a->confidence_pct > b->confidence_pct);
+    if (!c)
+        c = strcmp(a->evidence, b->evidence);
+    return c ? c : cmp_pair(a, b);
+}
+
+/* A linked parcel without a lineage row: same key -> `same` (confidence 1), else a number
+ * change (a correction's link or a match on other evidence) -> `renumbered`. */
+static void
+linked_row(const struct lr_shard *sh, size_t i, struct lineage_row *row)
+{
+    const struct lr_parcel *p = &sh->parcels[i];
+    bool same = lr_key_cmp(&p->key, &sh->records[p->record].key) == 0;
+
+    row->record = p->record;
+    row->parcel = (int64_t)i;
+    row->rel = same ? LR_REL_SAME : LR_REL_RENUMBERED;
+    row->confidence_pct = same ? 100 : p->confidence_pct;
+    row->evidence =
+        same ? "same key on the map and in the register" : "linked by the match; the keys differ";
+}
+
+static struct lineage_row *
+lineage_rows(const struct lr_shard *sh, size_t *n)
+{
+    struct lineage_row *rows = calloc(sh->n_lineage + sh->n_parcels + 1, sizeof(*rows));
+    size_t k = 0, n_pass;
+
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < sh->n_lineage; i++, k++) {
+        const struct lr_lineage *l = &sh->lineage[i];
+        rows[k] = (struct lineage_row){ l->record, l->parcel, l->relation, l->confidence_pct,
+                                        l->evidence ? l->evidence : "" };
+    }
+    n_pass = k;
+    qsort(rows, n_pass, sizeof(*rows), cmp_pair);
+    for (size_t i = 0; i < sh->n_parcels; i++) {
+        struct lineage_row probe = { .record = sh->parcels[i].record, .parcel = (int64_t)i };
+        if (probe.record < 0 || !lr_status_is_matched(sh->parcels[i].status) ||
+            bsearch(&probe, rows, n_pass, sizeof(*rows), cmp_pair))
+            continue;
+        linked_row(sh, i, &rows[k++]);
+    }
+    qsort_r(rows, k, sizeof(*rows), cmp_lineage_row, (void *)sh);
+    *n = k;
+    return rows;
+}
+
+static enum lr_rc
+write_lineage(struct writer *w, struct lr_err *err)
+{
+    size_t n = 0;
+    struct lineage_row *rows = lineage_rows(w->sh, &n);
+    enum lr_rc rc;
+
+    if (!rows)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    rc = table_begin(w, &t_lineage, "fid", err);
+    for (size_t k = 0; rc == LR_OK && k < n; k++) {
+        const struct lineage_row *r = &rows[k];
+
+        set_key(w->feat, LF_OLD_KEY, record_key_of(w->sh, r->record));
+        set_key(w->feat, LF_NEW_KEY, parcel_key_of(w->sh, r->parcel));
+        set_str(w->feat, LF_RELATION, lr_relation_name(r->rel));
+        OGR_F_SetFieldDouble(w->feat, LF_CONFIDENCE, r->confidence_pct / 100.0);
+        set_str(w->feat, LF_EVIDENCE, r->evidence);
+        rc = table_put(w, NULL, err);
+    }
+    if (rc == LR_OK)
+        rc = table_end(w, err);
+    w->counts.lineage = (int64_t)n;
+    free(rows);
+    return rc;
+}
+
+/* ---- layer_styles (QGIS's schema, as QGIS itself creates it through OGR) ---- */
+static const struct field_def style_fields[] = {
+    { "f_table_catalog", OFTString, OFSTNone, NULL },
+    { "f_table_schema", OFTString, OFSTNone, NULL },
+    { "f_table_name", OFTString, OFSTNone, NULL },
+    { "f_geometry_column", OFTString, OFSTNone, NULL },
+    { "styleName", OFTString, OFSTNone, NULL },
+    { "styleQML", OFTString, OFSTNone, NULL },
+    { "styleSLD", OFTString, OFSTNone, NULL },
+    { "useAsDefault", OFTInteger, OFSTBoolean, NULL },
+    { "description", OFTString, OFSTNone, NULL },
+    { "owner", OFTString, OFSTNone, NULL },
+    { "ui", OFTString, OFSTNone, NULL },
+    { "update_time", OFTDateTime, OFSTNone, NULL },
+};
+
+static const struct table_def t_styles = {
+    "layer_styles",      wkbNone, style_fields, LR_ARRAY_LEN(style_fields), LR_STYLE_TABLE,
+    "QGIS layer styles",
+};
+
+/* One style row for table t: its QML (renderer, legend, aliases) and SLD. */
+static enum lr_rc
+style_row(struct writer *w, const struct table_def *t, struct lr_err *err)
+{
+    struct lr_style_field *sf = calloc(t->n_fields + 1, sizeof(*sf));
+    char *qml = NULL, *sld = NULL;
+    enum lr_rc rc;
+
+    for (size_t i = 0; sf && i < t->n_fields; i++)
+        sf[i] = (struct lr_style_field){ t->fields[i].name, t->fields[i].alias };
+    qml = sf ? lr_style_qml(t->style, sf, t->n_fields) : NULL;
+    sld = lr_style_sld(t->style, t->name);
+    if (!qml || !sld) {
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    OGR_F_SetFieldString(w->feat, 0, "");
+    OGR_F_SetFieldString(w->feat, 1, "");
+    OGR_F_SetFieldString(w->feat, 2, t->name);
+    OGR_F_SetFieldString(w->feat, 3, t->gtype == wkbNone ? "" : "geom");
+    OGR_F_SetFieldString(w->feat, 4, t->name);
+    OGR_F_SetFieldString(w->feat, 5, qml);
+    OGR_F_SetFieldString(w->feat, 6, sld);
+    OGR_F_SetFieldInteger(w->feat, 7, 1);
+    OGR_F_SetFieldString(w->feat, 8, "landrec default style");
+    OGR_F_SetFieldString(w->feat, 9, "");
+    OGR_F_SetFieldNull(w->feat, 10);
+    /* fixed, like OGR_CURRENT_DATE: identical bytes on a rerun */
+    OGR_F_SetFieldDateTimeEx(w->feat, 11, 2000, 1, 1, 0, 0, 0.0f, 100);
+    rc = table_put(w, NULL, err);
+out:
+    free(sf);
+    free(qml);
+    free(sld);
+    return rc;
+}
+
+static enum lr_rc
+write_styles(struct writer *w, struct lr_err *err)
+{
+    const struct table_def *styled[] = { &t_parcels, &t_issues, &t_register, &t_lineage };
+    enum lr_rc rc = table_begin(w, &t_styles, "id", err);
+
+    for (size_t i = 0; rc == LR_OK && i < LR_ARRAY_LEN(styled); i++)
+        rc = style_row(w, styled[i], err);
+    if (rc == LR_OK)
+        rc = table_end(w, err);
+    return rc;
+}
+
+static enum lr_rc
+write_indexes(struct writer *w, struct lr_err *err)
+{
+    w->table = NULL;
+    for (size_t i = 0; i < LR_ARRAY_LEN(index_sql); i++) {
+        CPLErrorReset();
+        OGRLayerH res = GDALDatasetExecuteSQL(w->ds, index_sql[i], NULL, NULL);
+        if (res)
+            GDALDatasetReleaseResultSet(w->ds, res);
+        if (CPLGetLastErrorType() >= CE_Failure)
+            return gdal_fail(w, index_sql[i], err);
+    }
+    return LR_OK;
+}
+
+/* ---- the file ---- */
+static enum lr_rc
+open_dataset(struct writer *w, const char *target_crs, struct lr_err *err)
+{
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+
+    if (!drv)
+        return lr_err_set(err, LR_ERR_INTERNAL, "GDAL has no GPKG driver");
+    w->srs = OSRNewSpatialReference(NULL);
+    if (!w->srs || OSRSetFromUserInput(w->srs, target_crs) != OGRERR_NONE)
+        return lr_err_set(err, LR_ERR_CONFIG, "target CRS '%s' is not understood by GDAL",
+                          target_crs);
+    OSRSetAxisMappingStrategy(w->srs, OAMS_TRADITIONAL_GIS_ORDER);
+    unlink(w->path);
+    CPLErrorReset();
+    w->ds = GDALCreate(drv, w->path, 0, 0, 0, GDT_Unknown, NULL);
+    if (!w->ds)
+        return gdal_fail(w, "cannot create the GeoPackage", err);
+    return LR_OK;
+}
+
+static enum lr_rc
+write_all(struct writer *w, struct lr_err *err)
+{
+    enum lr_rc rc = write_parcels(w, err);
+
+    if (rc == LR_OK)
+        rc = write_issues(w, err);
+    if (rc == LR_OK)
+        rc = write_register_only(w, err);
+    if (rc == LR_OK)
+        rc = write_lineage(w, err);
+    if (rc == LR_OK)
+        rc = write_styles(w, err);
+    if (rc == LR_OK)
+        rc = write_indexes(w, err);
+    return rc;
+}
+
+/* Close the dataset (GDAL finishes the R-trees here), then 0640, fsync, rename. */
+static enum lr_rc
+finish_file(struct writer *w, const char *path, struct lr_err *err)
+{
+    int fd;
+
+    CPLErrorReset();
+    GDALClose(w->ds);
+    w->ds = NULL;
+    w->table = NULL;
+    if (CPLGetLastErrorType() >= CE_Failure)
+        return gdal_fail(w, "cannot close the GeoPackage", err);
+    fd = open(w->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, 0640) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return lr_err_set(err, LR_ERR_IO, "cannot finish '%s': %s", w->path, strerror(e));
+    }
+    close(fd);
+    if (rename(w->path, path) != 0)
+        return lr_err_set(err, LR_ERR_IO, "cannot rename '%s' to '%s': %s", w->path, path,
+                          strerror(errno));
+    return LR_OK;
+}
+
+/* "dir/parcels.gpkg" -> "dir/parcels.tmp.gpkg" (the driver wants the .gpkg extension). */
+static char *
+tmp_name(const char *path)
+{
+    size_t n = strlen(path);
+
+    if (n > 5 && strcmp(path + n - 5, ".gpkg") == 0)
+        return lr_asprintf("%.*s.tmp.gpkg", (int)(n - 5), path);
+    return lr_asprintf("%s.tmp.gpkg", path);
+}
+
+enum lr_rc
+lr_store_write_file(const char *path, const struct lr_shard *sh, struct lr_geom_ctx *g,
+                    struct lr_store_counts *counts, struct lr_err *err)
+{
+    struct writer w = { .sh = sh, .g = g };
+    char *tmp = tmp_name(path);
+    double t0 = lr_now();
+    enum lr_rc rc;
+
+    if (!tmp)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    w.path = tmp;
+    rc = open_dataset(&w, sh->cfg->target_crs, err);
+    if (rc == LR_OK)
+        rc = write_all(&w, err);
+    if (rc != LR_OK && w.in_txn)
+        GDALDatasetRollbackTransaction(w.ds);
+    if (w.feat)
+        OGR_F_Destroy(w.feat);
+    if (rc == LR_OK)
+        rc = finish_file(&w, path, err);
+    if (w.ds)
+        GDALClose(w.ds);
+    if (rc != LR_OK)
+        unlink(tmp);
+    if (w.srs)
+        OSRRelease(w.srs);
+    w.counts.seconds = lr_now() - t0;
+    if (counts)
+        *counts = w.counts;
+    free(tmp);
+    return rc;
+}
+
+enum lr_rc
+lr_store_write(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_err *err)
+{
+    struct lr_store_counts c;
+    char *path = lr_path_join(ctx->work_dir, LR_STORE_FILE);
+    enum lr_rc rc;
+
+    if (!path)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    rc = lr_store_write_file(path, sh, ctx->geom, &c, err);
+    if (rc == LR_OK)
+        lr_log(LR_LOG_INFO, "extract", NULL,
+               "%s: %lld parcels, %lld issues, %lld register-only, %lld lineage rows in %.2f s",
+               LR_STORE_FILE, (long long)c.parcels, (long long)c.issues, (long long)c.register_only,
+               (long long)c.lineage, c.seconds);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,227 @@
+/* test_geom_cases.c - hand-made parcels through the validate stage, each with the issue set it
+ * must raise (and only that set); repair leaves valid parcels untouched; the exact interior test
+ * behind the overlap search (geom_rings.c) on small cases.
+ *
+ * Expected sets are reasoned from the definitions, not read off the program: GEOS's validity
+ * reasons ("Self-intersection", "Ring Self-intersection", "Nested shells", "Too few points") map
+ * to the classes as geom.c documents; the structure repair of nested shells is their union (a
+ * 2x2 shell inside a 10x10 one: 104 m2 -> 100 m2, 3.8 % lost, over the 1 % limit). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+/* cmocka.h after the system headers it needs */
+#include <cmocka.h>
+
+#include "geom_fixture.h"
+#include "geom_rings.h"
+
+#define BIT(c) (1u << (c))
+
+struct parcel_case {
+    const char *name;
+    const char *shape;
+    uint32_t want; /* classes raised on the parcel */
+    bool rejected;
+};
+
+static const struct parcel_case cases[] = {
+    { "square", "0 0,0 10,10 10,10 0,0 0", 0, false },
+    /* two triangles crossing at (5 5): net signed area 0, repaired into two triangles of 25 */
+    { "bow-tie", "0 0,10 10,10 0,0 10,0 0", BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED),
+      false },
+    /* a 15 m spike 0.1 m wide at its base: angle 2*atan(0.05/15) = 0.38 degrees < 1 */
+    { "spike", "0 0,0 10,5 10,5.05 25,5.1 10,10 10,10 0,0 0", BIT(LR_IS_SPIKE), false },
+    /* every point on y = 0: a ring running back over itself (a 0 degree turn at 20 0: a spike),
+     * nothing polygonal to keep; no sliver verdict on a geometry left invalid */
+    { "zero-area ring", "0 0,10 0,20 0,0 0",
+      BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_SPIKE) | BIT(LR_IS_UNREPAIRABLE), false },
+    /* a hole touching the shell at one point is valid (OGC) */
+    { "hole touching shell at a point", "0 0,0 10,10 10,10 0,0 0;5 0,7 3,3 3,5 0", 0, false },
+    /* a hole sharing a segment with the shell: the structure repair opens it into a bay,
+     * area 100 - 9 = 91 before and after */
+    { "hole touching shell along a segment", "0 0,0 10,10 10,10 0,0 0;2 0,8 0,5 3,2 0",
+      BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED), false },
+    { "nested shells", "0 0,0 10,10 10,10 0,0 0|2 2,2 4,4 4,4 2,2 2",
+      BIT(LR_IS_RING_PROBLEM) | BIT(LR_IS_UNREPAIRABLE), false },
+    /* an inverted shell touching itself at (5 0): a polygon with a hole, same area (94) */
+    { "self-touching ring", "0 0,0 10,10 10,10 0,5 0,7 3,3 3,5 0,0 0",
+      BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED), false },
+    { "duplicate vertex", "0 0,0 10,10 10,10 10,10 0,0 0", BIT(LR_IS_DUPLICATE_VERTEX), false },
+    /* 4 points, 2 distinct: GEOS "Too few points"; the repair leaves a line only */
+    { "too few distinct points", "0 0,10 0,10 0,0 0",
+      BIT(LR_IS_DUPLICATE_VERTEX) | BIT(LR_IS_TOO_FEW_POINTS) | BIT(LR_IS_UNREPAIRABLE), false },
+    /* 3 points: no ring can be built at all: rejected with the reason */
+    { "ring of 3 points", "0 0,10 0,0 0", BIT(LR_IS_TOO_FEW_POINTS), true },
+    /* 100 x 1 m: thinness 4*pi*100/202^2 = 0.031 < 0.05 */
+    { "sliver", "0 0,0 1,100 1,100 0,0 0", BIT(LR_IS_SLIVER), false },
+    /* 40 x 10 m: thinness 0.503, a normal parcel */
+    { "long plot", "0 0,0 10,40 10,40 0,0 0", 0, false },
+};
+
+/* Each case alone in a shard, so that nothing but its own geometry can raise an issue. */
+static void
+test_parcel_cases(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < LR_ARRAY_LEN(cases); c++) {
+        struct gfx f;
+        struct lr_err err = { LR_OK, "" };
+        char got[256], want[256];
+
+        gfx_init(&f, 1);
+        gfx_parcel(&f, 25195, 1, 1, cases[c].shape);
+        assert_int_equal(lr_stage_validate(&f.ctx, &f.sh, &err), LR_OK);
+        gfx_class_names(gfx_classes(&f, 0), got, sizeof(got));
+        gfx_class_names(cases[c].want, want, sizeof(want));
+        if (strcmp(got, want) != 0)
+            fail_msg("case '%s': issues {%s}, want {%s}", cases[c].name, got, want);
+        assert_int_equal(f.sh.parcels[0].status == LR_ST_REJECTED, cases[c].rejected);
+        assert_int_equal(f.sh.parcels[0].issues, cases[c].want);
+        for (size_t k = 0; k < f.sh.n_issues; k++)
+            assert_true(f.sh.issues[k].detail && f.sh.issues[k].detail[0]);
+        gfx_release(&f);
+    }
+}
+
+/* Repaired details carry both areas; the manifest's total is the sum of the changes. */
+static void
+test_repair_report(void **state)
+{
+    struct gfx f;
+    struct lr_err err = { LR_OK, "" };
+    const struct lr_issue *is;
+
+    (void)state;
+    gfx_init(&f, 1);
+    gfx_parcel(&f, 25195, 1, 1, "0 0,10 10,10 0,0 10,0 0");                    /* 0 -> 50 */
+    gfx_parcel(&f, 25195, 1, 2, "20 0,20 10,30 10,30 0,25 0,27 3,23 3,25 0,20 0"); /* 94 -> 94 */
+    assert_int_equal(lr_stage_validate(&f.ctx, &f.sh, &err), LR_OK);
+    is = gfx_issue(&f, 0, LR_IS_REPAIRED);
+    assert_non_null(is);
+    assert_non_null(strstr(is->detail, "area 0.0 m2 before, 50.0 after (+50.0)"));
+    assert_non_null(strstr(is->detail, "structure repair: 1 part -> 2 parts"));
+    assert_int_equal(f.sh.repair_area_delta_dm2, 500);
+    assert_int_equal(f.sh.parcels[0].area_dm2, 500);
+    assert_int_equal(f.sh.parcels[1].area_dm2, 940);
+    gfx_release(&f);
+}
+
+/* Every parcel without a validity issue keeps exactly the geometry built from its shape. */
+static void
+test_valid_untouched(void **state)
+{
+    struct gfx f;
+    struct lr_err err = { LR_OK, "" };
+    uint32_t invalid = BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_RING_PROBLEM) |
+                       BIT(LR_IS_TOO_FEW_POINTS) | BIT(LR_IS_REPAIRED) | BIT(LR_IS_UNREPAIRABLE);
+    int checked = 0;
+
+    (void)state;
+    gfx_init(&f, 2);
+    for (size_t c = 0; c < LR_ARRAY_LEN(cases); c++)
+        gfx_parcel(&f, 25195, 1, (int)c + 1, cases[c].shape);
+    assert_int_equal(lr_stage_validate(&f.ctx, &f.sh, &err), LR_OK);
+    for (size_t i = 0; i < f.sh.n_parcels; i++) {
+        const struct lr_parcel *p = &f.sh.parcels[i];
+        enum lr_issue_class why;
+        size_t n1 = 0, n2 = 0;
+        if (p->issues & invalid)
+            continue;
+        void *fresh = lr_geom_from_shape(f.g, &p->shape, &why);
+        unsigned char *a = lr_geom_to_wkb(f.g, fresh, &n1), *b = lr_geom_to_wkb(f.g, p->geom, &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, n1);
+        free(a);
+        free(b);
+        lr_geom_free(fresh);
+        checked++;
+    }
+    /* square, spike, hole touching at a point, duplicate vertex, sliver, long plot */
+    assert_int_equal(checked, 6);
+    gfx_release(&f);
+}
+
+/* ---- the interior test behind the overlap search ---- */
+
+struct pair_case {
+    const char *name;
+    const char *a, *b;
+    bool want;
+};
+
+static const struct pair_case pairs[] = {
+    { "edge neighbours", "0 0,0 1,1 1,1 0,0 0", "1 0,1 1,2 1,2 0,1 0", false },
+    { "corner neighbours", "0 0,0 1,1 1,1 0,0 0", "1 1,1 2,2 2,2 1,1 1", false },
+    { "apart", "0 0,0 1,1 1,1 0,0 0", "3 0,3 1,4 1,4 0,3 0", false },
+    { "shifted", "0 0,0 1,1 1,1 0,0 0", "0.5 0,0.5 1,1.5 1,1.5 0,0.5 0", true },
+    { "inside, no contact", "0 0,0 10,10 10,10 0,0 0", "2 2,2 3,3 3,3 2,2 2", true },
+    { "inside, sharing an edge", "0 0,0 10,10 10,10 0,0 0", "0 0,0 3,3 3,3 0,0 0", true },
+    { "identical", "0 0,0 1,1 1,1 0,0 0", "0 0,0 1,1 1,1 0,0 0", true },
+    { "identical, other start and direction", "0 0,0 1,1 1,1 0,0 0", "1 1,0 1,0 0,1 0,1 1",
+      true },
+    { "filling a hole", "0 0,0 10,10 10,10 0,0 0;2 2,2 4,4 4,4 2,2 2", "2 2,2 4,4 4,4 2,2 2",
+      false },
+    { "inside a hole", "0 0,0 10,10 10,10 0,0 0;2 2,2 6,6 6,6 2,2 2", "3 3,3 4,4 4,4 3,3 3",
+      false },
+    { "bump into the neighbour", "0 0,0 1,1 1,1 0,0.6 0,0.5 -0.3,0.4 0,0 0",
+      "0 -1,0 0,1 0,1 -1,0 -1", true },
+    { "vertex of one on the other's edge", "0 0,0 1,1 1,1 0.5,1 0,0 0", "1 0,1 1,2 1,2 0,1 0",
+      false },
+    { "notch beside the neighbour", "0 0,0 1,1 1,1 0,0.7 0,0.7 0.3,0.3 0.3,0.3 0,0 0",
+      "0 -1,0 0,1 0,1 -1,0 -1", false },
+    { "crossing bars", "0 4,0 6,10 6,10 4,0 4", "4 0,4 10,6 10,6 0,4 0", true },
+    { "spike tip inside", "0 0,0 1,0.5 1,0.51 1.5,0.52 1,1 1,1 0,0 0", "0 1,0 2,1 2,1 1,0 1",
+      true },
+};
+
+static void
+test_interiors_intersect(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < LR_ARRAY_LEN(pairs); c++) {
+        struct lr_shape sa, sb;
+        struct lr_rings r;
+        struct lr_ringset a, b;
+        size_t ra = 0, rb = 0;
+        enum lr_issue_class why;
+        struct lr_geom_ctx *g = lr_geom_ctx_new();
+        void *ga, *gb;
+
+        gfx_shape(&sa, pairs[c].a);
+        gfx_shape(&sb, pairs[c].b);
+        ga = lr_geom_from_shape(g, &sa, &why);
+        gb = lr_geom_from_shape(g, &sb, &why);
+        assert_non_null(ga);
+        assert_non_null(gb);
+        lr_rings_init(&r);
+        assert_int_equal(lr_geom_rings(g, ga, &r, &ra), LR_OK);
+        assert_int_equal(lr_geom_rings(g, gb, &r, &rb), LR_OK);
+        lr_ringset_make(&a, &r, 0, ra);
+        lr_ringset_make(&b, &r, ra, rb);
+        if (lr_ringset_interiors_intersect(&a, &b) != pairs[c].want ||
+            lr_ringset_interiors_intersect(&b, &a) != pairs[c].want)
+            fail_msg("pair '%s': want %s", pairs[c].name, pairs[c].want ? "true" : "false");
+        lr_rings_release(&r);
+        lr_geom_free(ga);
+        lr_geom_free(gb);
+        lr_shape_release(&sa);
+        lr_shape_release(&sb);
+        lr_geom_ctx_free(g);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parcel_cases),
+        cmocka_unit_test(test_repair_report),
+        cmocka_unit_test(test_valid_untouched),
+        cmocka_unit_test(test_interiors_intersect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -534,8 +534,8 @@ lr_geom_clone(struct lr_geom_ctx *g, const void *geom)
 const char *
 lr_geom_type_name(struct lr_geom_ctx *g, const void *geom)
 {
-    static const char *const names[] = { "Point",      "LineString",      "LinearRing",
-                                         "Polygon",    "MultiPoint",      "MultiLineString",
+    static const char *const names[] = { "Point",        "LineString",        "LinearRing",
+                                         "Polygon",      "MultiPoint",        "MultiLineString",
                                          "MultiPolygon", "GeometryCollection" };
     int t = GEOSGeomTypeId_r(g->h, geom);
 
@@ -560,8 +560,6 @@ lr_geom_part(struct lr_geom_ctx *g, const void *geom, int i)
     return GEOSGetGeometryN_r(g->h, geom, i);
 }
 
-
-
 double
 lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b)
 {
@@ -580,8 +578,6 @@ lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b)
         GEOSGeom_destroy_r(g->h, bb);
     return len;
 }
-
-
 
 /* Append one ring of a polygon to r through the scratch buffer *buf (grown as needed). */
 static enum lr_rc
@@ -611,8 +607,8 @@ add_ring(struct lr_geom_ctx *g, const GEOSGeometry *ring, bool hole, struct lr_r
 }
 
 static enum lr_rc
-add_polygon_rings(struct lr_geom_ctx *g, const GEOSGeometry *poly, struct lr_rings *r,
-                  double **buf, size_t *cap, size_t *added)
+add_polygon_rings(struct lr_geom_ctx *g, const GEOSGeometry *poly, struct lr_rings *r, double **buf,
+                  size_t *cap, size_t *added)
 {
     int nh = GEOSGetNumInteriorRings_r(g->h, poly);
     enum lr_rc rc;
@@ -782,9 +778,8 @@ lr_geom_repair_info(struct lr_geom_ctx *g, const void *geom, bool linework_metho
     memset(info, 0, sizeof(*info));
     GEOSArea_r(g->h, geom, &info->area_before);
     info->area_before = fabs(info->area_before);
-    info->parts_before = GEOSGeomTypeId_r(g->h, geom) == GEOS_POLYGON
-                             ? 1
-                             : GEOSGetNumGeometries_r(g->h, geom);
+    info->parts_before =
+        GEOSGeomTypeId_r(g->h, geom) == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(g->h, geom);
     out = repair_parts(g, geom, linework_method, info);
     if (out && GEOSisValid_r(g->h, out) != 1) {
         info->whole = true;

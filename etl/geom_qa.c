@@ -369,8 +369,19 @@ point_covered(struct gap_search *s, double x, double y, bool *covered)
     s->nh = 0;
     if (rc == LR_OK)
         rc = lr_geom_tree_query_xy(s->tree, x, y, &s->hits, &s->nh);
-    for (size_t h = 0; rc == LR_OK && h < s->nh && !*covered; h++)
-        *covered = lr_ringset_locate(&s->gr.sets[s->hits[h]], x, y) != 0;
+    for (size_t h = 0; rc == LR_OK && h < s->nh && !*covered; h++) {
+        const struct lr_ringset *set = &s->gr.sets[s->hits[h]];
+        struct lr_ringset one;
+        if (usable(&s->sh->parcels[s->idx[s->hits[h]]])) {
+            *covered = lr_ringset_locate(set, x, y) != 0;
+            continue;
+        }
+        /* a geometry left invalid: inside any of its rings counts as covered */
+        for (size_t r = set->first; r < set->first + set->count && !*covered; r++) {
+            lr_ringset_make(&one, set->r, r, 1);
+            *covered = lr_ringset_locate(&one, x, y) != 0;
+        }
+    }
     return rc;
 }
 
@@ -401,7 +412,8 @@ gap_neighbours(struct gap_search *s, struct lr_qa_gap *gap)
     if (rc == LR_OK)
         rc = lr_geom_tree_query_geom(s->tree, gap->geom, &s->hits, &s->nh);
     for (size_t h = 0; rc == LR_OK && h < s->nh && nt < LR_ARRAY_LEN(top); h++) {
-        double len = lr_geom_shared_length(s->g, gap->geom, s->sh->parcels[s->idx[s->hits[h]]].geom);
+        double len =
+            lr_geom_shared_length(s->g, gap->geom, s->sh->parcels[s->idx[s->hits[h]]].geom);
         if (len > 0)
             top[nt++] = (struct beside){ s->hits[h], len };
     }
@@ -453,8 +465,8 @@ examine_face(struct gap_search *s, const void *f, int32_t group, const void *con
 
 enum lr_rc
 lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *idx, size_t n,
-                int32_t group, const void *const *areas, const void *const *preps,
-                size_t nareas, double min_m2, struct lr_qa_gaps *out, struct lr_err *err)
+                int32_t group, const void *const *areas, const void *const *preps, size_t nareas,
+                double min_m2, struct lr_qa_gaps *out, struct lr_err *err)
 {
     struct gap_search s = { g, sh, idx, n, { { 0 }, NULL }, NULL, NULL, 0 };
     double *seg = NULL;
@@ -467,8 +479,9 @@ lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *
     if (rc == LR_OK && (nseg || nareas)) {
         faces = lr_geom_faces(g, seg, nseg, areas, nareas);
         if (!faces)
-            rc = lr_err_set(err, LR_ERR_INTERNAL, "cannot build the coverage of new commune %05d: %s",
-                            (int)group, lr_geom_last_error(g));
+            rc = lr_err_set(err, LR_ERR_INTERNAL,
+                            "cannot build the coverage of new commune %05d: %s", (int)group,
+                            lr_geom_last_error(g));
     }
     for (int f = 0; rc == LR_OK && faces && f < lr_geom_num_parts(g, faces); f++)
         rc = examine_face(&s, lr_geom_part(g, faces, f), group, preps, nareas, min_m2, out);

@@ -954,18 +954,26 @@ text_head(const struct lin *L, const struct lin_hyp *h, struct lr_buf *b)
         lr_buf_addf(b, " at 1:%d", (int)L->scale);
 }
 
-/* The record's key neighbours that place the land (numbers only). */
+/* The record's key neighbours that place the land (numbers only, each once). */
 static void
 text_anchors(const struct lin *L, const struct lin_hyp *h, struct lr_buf *b)
 {
-    const char *sep = "; lies beside ";
+    int32_t seen[6];
+    int n = 0;
 
     for (int k = 0; k < h->n; k++) {
         const struct lin_parcel *p;
         const struct lin_record *r;
         member_pair(L, h, k, &p, &r);
-        for (int a = 0; a < r->n_anchor; a++, sep = ", ")
-            lr_buf_addf(b, "%s%d", sep, (int)r->anchor[a].num);
+        for (int a = 0; a < r->n_anchor; a++) {
+            bool dup = false;
+            for (int s = 0; s < n; s++)
+                dup |= seen[s] == r->anchor[a].num;
+            if (!dup && n < 6) {
+                lr_buf_addf(b, "%s%d", n ? ", " : "; lies beside ", (int)r->anchor[a].num);
+                seen[n++] = r->anchor[a].num;
+            }
+        }
         if (h->rel != LR_REL_MERGED)
             break;
     }

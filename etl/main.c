@@ -53,7 +53,8 @@ static const struct cmd cmds[] = {
       "  lineage both ways, areas, zone, value, tax and source features. RUN_DIR: a run folder\n"
       "  or an output folder (its latest run); default $LANDREC_OUTPUT/latest, else "
       "./out/latest.\n"
-      "  Owner fields only with --with-owner. Exit 0 found, 1 not found, 2 usage, 3 unreadable.\n" },
+      "  Owner fields only with --with-owner. Exit 0 found, 1 not found, 2 usage, 3 "
+      "unreadable.\n" },
     { "db", cmd_db,
       "landrec db init URL [--schema NAME]\n"
       "  Create or migrate the PostGIS warehouse schema (default schema: landrec).\n" },

@@ -625,6 +625,12 @@ lr_pg_copy_flush(struct lr_pg_copy *c, struct lr_err *err)
     return rc;
 }
 
+bool
+lr_pg_copy_alive(struct lr_pg_copy *c)
+{
+    return PQconsumeInput(c->pg->conn) == 1 && PQstatus(c->pg->conn) == CONNECTION_OK;
+}
+
 /* Collect the COPY's results; the first one tells how it went. */
 static enum lr_rc
 copy_result(struct lr_pg_copy *c, int64_t *rows, struct lr_err *err)

@@ -73,6 +73,8 @@ enum lr_rc lr_pg_copy_row_end(struct lr_pg_copy *c, struct lr_err *err);
 enum lr_rc lr_pg_copy_raw(struct lr_pg_copy *c, const char *data, size_t n, struct lr_err *err);
 /* Send what is buffered now (also used before a test pause so the server is mid-COPY). */
 enum lr_rc lr_pg_copy_flush(struct lr_pg_copy *c, struct lr_err *err);
+/* Is the connection still up? (Reads what the server sent: a terminated backend shows.) */
+bool lr_pg_copy_alive(struct lr_pg_copy *c);
 /* Finish: send the rest, end the COPY and check the server's result; *rows gets the rows the
  * server stored (may be NULL). Releases c. */
 enum lr_rc lr_pg_copy_end(struct lr_pg_copy *c, int64_t *rows, struct lr_err *err);

@@ -11,7 +11,9 @@
  *   landrec.yaml                   a complete config using the files above (relative paths)
  *   injected.csv                   class,parcel_key,record_key,detail: every injected defect
  * The same seed and arguments give the same bytes (DBF date and GeoPackage timestamps fixed).
- * Geometry is streamed sheet by sheet; see sample_int.h for the synthetic world. */
+ * Geometry is streamed sheet by sheet (about 12 s and 60 MB for a million parcels); see
+ * sample_int.h for the synthetic world. This file lays the world out, plans every sheet once
+ * and moves the finished files into place; sample_emit.c and sample_out.c write them. */
 #include "sample_int.h"
 
 #include <cpl_conv.h>
@@ -37,6 +39,8 @@ struct sp_run {
     struct lr_sample_writer *wr;
 };
 
+/* ---- the world: communes, their blocks and the new communes ---- */
+
 enum lr_rc
 lr_sample_to_target(const struct lr_sample_world *w, double *x, double *y, int n, const char *name,
                     struct lr_err *err)
@@ -47,8 +51,6 @@ lr_sample_to_target(const struct lr_sample_world *w, double *x, double *y, int n
                           name, CPLGetLastErrorMsg());
     return LR_OK;
 }
-
-/* ---- the world: communes, their blocks and the new communes ---- */
 
 static void
 commune_name(struct lr_sample_world *w, int k, struct lr_sample_rng *rng)

@@ -271,7 +271,7 @@ shp_fields(struct lr_sample_writer *x, struct lr_err *err)
         int width, precision;
     } f[F_N] = {
         [F_MAXA] = { "MAXA", OFTString, 5, 0 },
-        [F_SHBANDO] = { "SHBANDO", OFTInteger, 4, 0 },
+        [F_SHBANDO] = { "SHBANDO", OFTInteger, 6, 0 },
         [F_SOTHUA] = { "SOTHUA", OFTInteger, 6, 0 },
         [F_LOAIDAT] = { "LOAIDAT", OFTString, 5, 0 },
         [F_DIENTICH] = { "DIENTICH", OFTReal, 12, 1 },

@@ -1,4 +1,6 @@
-/* sample_int.h - private to the sample generator (sample.c, sample_geom.c, sample_out.c).
+/* sample_int.h - private to the sample generator: sample.c (the world and the run),
+ * sample_geom.c (plans and rings), sample_emit.c (maps, register, injected.csv) and
+ * sample_out.c (crosswalk, GeoPackages, config).
  *
  * The synthetic world: each old commune is a block of map sheets; the block is one lattice of
  * nodes (columns 6.5-9.5 m, rows 10.5-13.5 m), interior nodes jittered once (a pure function of
@@ -6,7 +8,8 @@
  * no gaps. A sheet's plan cuts its part of the lattice into rectangular cells (one parcel each),
  * picks the cells that carry injected defects and numbers what they add. The plan is a pure
  * function of (seed, commune, sheet, quotas): planned once to learn each sheet's largest parcel
- * number, planned again when written. Nothing here uses GDAL; sample.c writes the files. */
+ * number, planned again when written. Coordinates are EPSG:9212 metres until a writer transforms
+ * them to EPSG:5899 with OGR. */
 #ifndef LR_SAMPLE_INT_H
 #define LR_SAMPLE_INT_H
 

@@ -22,10 +22,9 @@ check_gates(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_conse
     double unmatched, unrepairable;
     int64_t denom = c->map.input + c->reg.input;
 
+    /* an unmatched parcel/record (map_only, register_only, duplicate_key) has one finding */
     for (size_t i = 0; i < sh->n_findings; i++)
-        acknowledged +=
-            sh->findings[i].acknowledged &&
-            (sh->findings[i].cls == LR_ST_MAP_ONLY || sh->findings[i].cls == LR_ST_REGISTER_ONLY);
+        acknowledged += sh->findings[i].acknowledged && !lr_status_is_matched(sh->findings[i].cls);
     unmatched =
         denom ? (double)(c->map.unmatched + c->reg.unmatched - acknowledged) / (double)denom : 0;
     unrepairable = c->map.input ? (double)c->unrepairable / (double)c->map.input : 0;

@@ -199,6 +199,105 @@ repair(struct worker *w, size_t i, const struct lr_validity *v)
     return issue(w, i, LR_IS_REPAIRED, v->x, v->y, d);
 }
 
+/* Close every ring of s whose last point differs from its first by repeating the first point;
+ * returns the number closed, -1 on out of memory. */
+static int
+close_rings(struct lr_shape *s)
+{
+    uint32_t open = 0, pt = 0, out = 0;
+    double *xy;
+
+    for (uint32_t r = 0; r < s->nrings; pt += s->ring_pts[r], r++)
+        open += s->ring_pts[r] > 1 &&
+                !same_xy(s->xy + 2 * (size_t)pt, s->xy + 2 * (size_t)(pt + s->ring_pts[r] - 1));
+    if (open == 0)
+        return 0;
+    xy = malloc(2 * ((size_t)s->npts + open) * sizeof(double));
+    if (!xy)
+        return -1;
+    pt = 0;
+    for (uint32_t r = 0; r < s->nrings; pt += s->ring_pts[r], r++) {
+        const double *src = s->xy + 2 * (size_t)pt;
+        uint32_t n = s->ring_pts[r];
+        memcpy(xy + 2 * (size_t)out, src, 2 * (size_t)n * sizeof(double));
+        out += n;
+        if (n > 1 && !same_xy(src, src + 2 * (size_t)(n - 1))) {
+            memcpy(xy + 2 * (size_t)out++, src, 2 * sizeof(double));
+            s->ring_pts[r]++;
+        }
+    }
+    free(s->xy);
+    s->xy = xy;
+    s->npts = out;
+    return (int)open;
+}
+
+/* Drop the holes with fewer than 4 points, and the parts whose shell has fewer than 4 points,
+ * when some part keeps a proper shell (they hold no area); returns the number of rings dropped.
+ * A shape with no proper shell is left alone: it is rejected when built. */
+static int
+drop_short_rings(struct lr_shape *s)
+{
+    uint32_t ring = 0, good = 0, rin = 0, rout = 0, pin = 0, pout = 0, parts = 0;
+    int dropped = 0;
+
+    for (uint32_t p = 0; p < s->nparts; ring += s->part_rings[p], p++)
+        good += s->part_rings[p] > 0 && s->ring_pts[ring] >= 4;
+    if (good == 0)
+        return 0;
+    for (uint32_t p = 0; p < s->nparts; p++) {
+        bool shell_ok = s->part_rings[p] > 0 && s->ring_pts[rin] >= 4;
+        uint32_t nr = s->part_rings[p], kept = 0;
+        for (uint32_t k = 0; k < nr; k++, rin++) {
+            uint32_t n = s->ring_pts[rin];
+            if (shell_ok && n >= 4) {
+                memmove(s->xy + 2 * (size_t)pout, s->xy + 2 * (size_t)pin,
+                        2 * (size_t)n * sizeof(double));
+                s->ring_pts[rout++] = n;
+                pout += n;
+                kept++;
+            } else {
+                dropped++;
+            }
+            pin += n;
+        }
+        if (kept)
+            s->part_rings[parts++] = kept;
+    }
+    s->nparts = parts;
+    s->nrings = rout;
+    s->npts = pout;
+    return dropped;
+}
+
+/* Rings left open on the map are closed, rings too short to hold area dropped: repairs of the
+ * shape before it is built, each reported; *fixed counts them. */
+static enum lr_rc
+tidy_shape(struct worker *w, size_t i, int *fixed)
+{
+    struct lr_shape *s = &w->job->sh->parcels[i].shape;
+    double x = s->npts ? s->xy[0] : 0, y = s->npts ? s->xy[1] : 0;
+    int closed = close_rings(s), dropped;
+    char d[128];
+    enum lr_rc rc = LR_OK;
+
+    if (closed < 0)
+        return lr_err_set(&w->err, LR_ERR_NOMEM, "out of memory");
+    dropped = drop_short_rings(s);
+    *fixed = closed + dropped;
+    if (closed > 0) {
+        snprintf(d, sizeof(d), "%d ring%s not closed; closed by repeating the first point", closed,
+                 closed == 1 ? "" : "s");
+        rc = issue(w, i, LR_IS_RING_PROBLEM, x, y, d);
+    }
+    if (rc == LR_OK && dropped > 0) {
+        snprintf(d, sizeof(d), "%d ring%s of fewer than 4 points dropped (no area)", dropped,
+                 dropped == 1 ? "" : "s");
+        rc = issue(w, i, LR_IS_TOO_FEW_POINTS, x, y, d);
+    }
+    return rc;
+}
+
 /* Build, check and repair parcel i. A parcel whose rings cannot be built is rejected. */
 static enum lr_rc
 validate_one(struct worker *w, size_t i)
@@ -206,8 +305,12 @@ validate_one(struct worker *w, size_t i)
     struct lr_parcel *p = &w->job->sh->parcels[i];
     enum lr_issue_class why = LR_IS_TOO_FEW_POINTS;
     struct lr_validity v;
-    enum lr_rc rc;
+    char d[128];
+    int fixed = 0;
+    enum lr_rc rc = tidy_shape(w, i, &fixed);
 
+    if (rc != LR_OK)
+        return rc;
     p->geom = lr_geom_from_shape(w->g, &p->shape, &why);
     if (!p->geom) {
         p->status = LR_ST_REJECTED;
@@ -223,6 +326,9 @@ validate_one(struct worker *w, size_t i)
         rc = issue(w, i, v.cls, v.x, v.y, v.reason);
         if (rc == LR_OK)
             rc = repair(w, i, &v);
+    } else if (rc == LR_OK && fixed > 0) {
+        snprintf(d, sizeof(d), "rings tidied; area %.1f m2", fabs(lr_geom_area(w->g, p->geom)));
+        rc = issue(w, i, LR_IS_REPAIRED, p->shape.xy[0], p->shape.xy[1], d);
     }
     p->area_dm2 = lr_money_area_from_double(fabs(lr_geom_area(w->g, p->geom)));
     if (!lr_geom_interior_point(w->g, p->geom, &p->ix, &p->iy)) {
@@ -270,8 +376,7 @@ boundary_of_point(struct worker *w, const struct lr_parcel *p, size_t **hits, si
 
 /* Largest share of the parcel's area inside one boundary, and that boundary's code. */
 static double
-largest_share(struct worker *w, const struct lr_parcel *p, size_t **hits, size_t *nh,
-              int32_t *code)
+largest_share(struct worker *w, const struct lr_parcel *p, size_t **hits, size_t *nh, int32_t *code)
 {
     const struct lr_shard *sh = w->job->sh;
     double area = fabs(lr_geom_area(w->g, p->geom)), best = 0;

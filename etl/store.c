@@ -189,6 +189,13 @@ static const char *const index_sql[] = {
     "CREATE INDEX idx_lineage_new_key ON lineage (new_key)",
 };
 
+/* The file is written under a temporary name, fsynced once and renamed: SQLite need not sync
+ * or keep a journal on disk for each commit (a failed write deletes the file). */
+static const char *const pragmas[] = {
+    "PRAGMA synchronous = OFF",
+    "PRAGMA journal_mode = MEMORY",
+};
+
 struct writer {
     const struct lr_shard *sh;
     struct lr_geom_ctx *g;
@@ -961,24 +968,36 @@ open_dataset(struct writer *w, const char *target_crs, struct lr_err *err)
     w->ds = GDALCreate(drv, w->path, 0, 0, 0, GDT_Unknown, NULL);
     if (!w->ds)
         return gdal_fail(w, "cannot create the GeoPackage", err);
+    for (size_t i = 0; i < LR_ARRAY_LEN(pragmas); i++) {
+        OGRLayerH res = GDALDatasetExecuteSQL(w->ds, pragmas[i], NULL, NULL);
+        if (res)
+            GDALDatasetReleaseResultSet(w->ds, res);
+    }
     return LR_OK;
 }
 
 static enum lr_rc
 write_all(struct writer *w, struct lr_err *err)
 {
-    enum lr_rc rc = write_parcels(w, err);
+    static const struct {
+        const char *what;
+        enum lr_rc (*fn)(struct writer *, struct lr_err *);
+    } steps[] = {
+        { "parcels", write_parcels },
+        { "issues", write_issues },
+        { "register_only", write_register_only },
+        { "lineage", write_lineage },
+        { "layer_styles", write_styles },
+        { "key indexes", write_indexes },
+    };
+    enum lr_rc rc = LR_OK;
 
-    if (rc == LR_OK)
-        rc = write_issues(w, err);
-    if (rc == LR_OK)
-        rc = write_register_only(w, err);
-    if (rc == LR_OK)
-        rc = write_lineage(w, err);
-    if (rc == LR_OK)
-        rc = write_styles(w, err);
-    if (rc == LR_OK)
-        rc = write_indexes(w, err);
+    for (size_t i = 0; rc == LR_OK && i < LR_ARRAY_LEN(steps); i++) {
+        double t0 = lr_now();
+        rc = steps[i].fn(w, err);
+        lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: %s in %.3f s", LR_STORE_FILE, steps[i].what,
+               lr_now() - t0);
+    }
     return rc;
 }
 
@@ -988,10 +1007,14 @@ finish_file(struct writer *w, const char *path, struct lr_err *err)
 {
     int fd;
 
+    double t0 = lr_now();
+
     CPLErrorReset();
     GDALClose(w->ds);
     w->ds = NULL;
     w->table = NULL;
+    lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: close (spatial indexes) in %.3f s", LR_STORE_FILE,
+           lr_now() - t0);
     if (CPLGetLastErrorType() >= CE_Failure)
         return gdal_fail(w, "cannot close the GeoPackage", err);
     fd = open(w->path, O_RDONLY | O_CLOEXEC);

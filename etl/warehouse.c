@@ -292,9 +292,12 @@ check_ready(struct wh *w, struct lr_err *err)
                          NULL, "looking for PostGIS", &postgis, err);
     if (rc == LR_OK && !postgis)
         rc = lr_err_set(err, LR_ERR_WAREHOUSE,
-                        "warehouse '%s' lacks the PostGIS extension: run 'landrec db init URL' "
-                        "as a superuser (the server needs PostGIS installed)",
-                        lr_pg_url(w->pg));
+                        "warehouse '%s' lacks the PostGIS extension although schema '%s' "
+                        "exists (dropped after db init?): a superuser must run CREATE EXTENSION "
+                        "postgis (the server needs PostGIS installed); if the geometry columns "
+                        "went with it, recreate the schema (DROP SCHEMA ... CASCADE, then "
+                        "'landrec db init URL')",
+                        lr_pg_url(w->pg), w->schema);
     if (rc == LR_OK)
         rc = wh_value(w, "SELECT max(version)::text FROM @schema@.schema_version", 0, NULL,
                       "reading the schema version", &ver, err);

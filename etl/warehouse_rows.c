@@ -213,7 +213,8 @@ test_pause(struct lr_wh_rows *r, struct lr_pg_copy *c, struct lr_err *err)
     lr_log(LR_LOG_WARN, "warehouse", NULL,
            "test hook LANDREC_TEST_PAUSE_LOAD: pausing the load for %d s after %lld rows",
            r->pause_seconds, (long long)c->rows);
-    sleep((unsigned)r->pause_seconds);
+    for (int i = 0; i < 10 * r->pause_seconds && lr_pg_copy_alive(c); i++)
+        usleep(100 * 1000);
     return LR_OK;
 }
 

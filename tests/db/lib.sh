@@ -12,8 +12,10 @@ export PGCONNECT_TIMEOUT=10
 T=$(mktemp -d "${TMPDIR:-/tmp}/landrec-dbtest.XXXXXX")
 chmod 0755 "$T"
 PGDIR="$T/pg"
+AFTER_STOP="" # a command run after the server stopped, before the folder goes (e.g. umount)
 cleanup() {
     bash "$LR_SOURCE_DIR/tests/db/pg_stop.sh" "$PGDIR" || true
+    if [ -n "$AFTER_STOP" ]; then eval "$AFTER_STOP" || true; fi
     rm -rf "$T"
 }
 trap cleanup EXIT

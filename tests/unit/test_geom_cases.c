@@ -39,23 +39,33 @@ static const struct parcel_case cases[] = {
      * nothing polygonal to keep; no sliver verdict on a geometry left invalid */
     { "zero-area ring", "0 0,10 0,20 0,0 0",
       BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_SPIKE) | BIT(LR_IS_UNREPAIRABLE), false },
-    /* a hole touching the shell at one point is valid (OGC) */
-    { "hole touching shell at a point", "0 0,0 10,10 10,10 0,0 0;5 0,7 3,3 3,5 0", 0, false },
+    /* a hole touching the shell at one point is valid (OGC); alone on its map the hole (6 m2)
+     * is a hole in the parcel coverage: a gap, on the parcel around it */
+    { "hole touching shell at a point", "0 0,0 10,10 10,10 0,0 0;5 0,7 3,3 3,5 0", BIT(LR_IS_GAP),
+      false },
     /* a hole sharing a segment with the shell: the structure repair opens it into a bay,
      * area 100 - 9 = 91 before and after */
     { "hole touching shell along a segment", "0 0,0 10,10 10,10 0,0 0;2 0,8 0,5 3,2 0",
       BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED), false },
+    /* the geometry is kept as it is; the inner shell is not a hole in the coverage */
     { "nested shells", "0 0,0 10,10 10,10 0,0 0|2 2,2 4,4 4,4 2,2 2",
       BIT(LR_IS_RING_PROBLEM) | BIT(LR_IS_UNREPAIRABLE), false },
-    /* an inverted shell touching itself at (5 0): a polygon with a hole, same area (94) */
+    /* an inverted shell touching itself at (5 0): repaired into a polygon with a hole, same
+     * area (94); the hole is a gap as above */
     { "self-touching ring", "0 0,0 10,10 10,10 0,5 0,7 3,3 3,5 0,0 0",
-      BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED), false },
+      BIT(LR_IS_SELF_INTERSECTION) | BIT(LR_IS_REPAIRED) | BIT(LR_IS_GAP), false },
     { "duplicate vertex", "0 0,0 10,10 10,10 10,10 0,0 0", BIT(LR_IS_DUPLICATE_VERTEX), false },
     /* 4 points, 2 distinct: GEOS "Too few points"; the repair leaves a line only */
     { "too few distinct points", "0 0,10 0,10 0,0 0",
       BIT(LR_IS_DUPLICATE_VERTEX) | BIT(LR_IS_TOO_FEW_POINTS) | BIT(LR_IS_UNREPAIRABLE), false },
     /* 3 points: no ring can be built at all: rejected with the reason */
     { "ring of 3 points", "0 0,10 0,0 0", BIT(LR_IS_TOO_FEW_POINTS), true },
+    /* a ring left open on the map: closed by repeating its first point (PostGIS does the same,
+     * test_geom_known.c RT 9) */
+    { "unclosed ring", "0 0,0 10,10 10,10 0", BIT(LR_IS_RING_PROBLEM) | BIT(LR_IS_REPAIRED), false },
+    /* a hole of 3 points holds no area: dropped (PostGIS keeps the shell too, RT 12) */
+    { "hole of 3 points", "0 0,0 10,10 10,10 0,0 0;2 2,3 3,2 2",
+      BIT(LR_IS_TOO_FEW_POINTS) | BIT(LR_IS_REPAIRED), false },
     /* 100 x 1 m: thinness 4*pi*100/202^2 = 0.031 < 0.05 */
     { "sliver", "0 0,0 1,100 1,100 0,0 0", BIT(LR_IS_SLIVER), false },
     /* 40 x 10 m: thinness 0.503, a normal parcel */

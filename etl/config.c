@@ -682,6 +682,8 @@ static const struct key_spec map_keys[] = {
     { SRC("force", K_BOOL, force) },
     { SRC("encoding", K_ENUM, encoding), .enums = encoding_names },
     { SRC("scale", K_I32, scale), .lo = 1, .hi = 100000000 },
+    { SRC("sql", K_STR, sql) },
+    { SRC("crs_pipeline", K_STR, crs_pipeline) },
     { SRC("fields", K_SECTION, fields), .flags = KF_REQUIRED, .section = &fieldmap_section },
 };
 static const struct section map_section = { SECTION(map_keys) };
@@ -694,6 +696,7 @@ static const struct key_spec register_keys[] = {
     { SRC("encoding", K_ENUM, encoding), .enums = encoding_names },
     { SRC("query", K_STR, query) },
     { SRC("url", K_STR, url) },
+    { SRC("sql", K_STR, sql) },
     { SRC("fields", K_SECTION, fields), .flags = KF_REQUIRED, .section = &fieldmap_section },
 };
 static const struct section register_section = { SECTION(register_keys) };
@@ -1038,12 +1041,83 @@ diag_new(void)
     return diag;
 }
 
+#define CONFIG_MAX_NODES 100000 /* a config's nodes with every alias expanded */
+
+/* Nodes at and under n with aliases (*name) expanded, counting stops past CONFIG_MAX_NODES:
+ * nested aliases expand exponentially ("billion laughs") and would exhaust memory when the
+ * document is resolved. An alias that cannot be resolved (a cycle) counts as too many. */
+static size_t
+expanded_nodes(struct fy_node *n, int hops)
+{
+    struct fy_node_pair *pair;
+    struct fy_node *item;
+    void *it = NULL;
+    size_t total = 1;
+
+    if (n && fy_node_is_alias(n)) {
+        item = hops < 64 ? fy_node_resolve_alias(n) : NULL;
+        return item ? expanded_nodes(item, hops + 1) : CONFIG_MAX_NODES + 1;
+    }
+    if (n && fy_node_is_sequence(n))
+        while (total <= CONFIG_MAX_NODES && (item = fy_node_sequence_iterate(n, &it)))
+            total += expanded_nodes(item, hops);
+    if (n && fy_node_is_mapping(n))
+        while (total <= CONFIG_MAX_NODES && (pair = fy_node_mapping_iterate(n, &it)))
+            total += expanded_nodes(fy_node_pair_key(pair), hops) +
+                     expanded_nodes(fy_node_pair_value(pair), hops);
+    return total;
+}
+
+/* Length of the UTF-8 sequence at s (n bytes left), 0 when it is not valid UTF-8 (overlong,
+ * surrogate, above U+10FFFF or cut short). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t k = s[0] < 0x80             ? 1
+               : (s[0] & 0xE0) == 0xC0 ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
+    uint32_t cp = k == 2 ? s[0] & 0x1Fu : k == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+
+    if (k <= 1 || k > n)
+        return k <= n ? k : 0;
+    for (size_t j = 1; j < k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[j] & 0x3Fu);
+    }
+    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k;
+}
+
+/* A config is UTF-8 (YAML is Unicode). Checked before parsing: libfyaml 0.7 loops forever on
+ * invalid UTF-8 in a '%' directive line (found by fuzz/fuzz_config.c). */
+static enum lr_rc
+check_utf8(struct ctx *c, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    int line = 1, col = 1;
+
+    for (size_t i = 0, k; i < len; i += k, col++) {
+        k = utf8_seq(s + i, len - i);
+        if (k == 0)
+            return fail(c, line, "byte 0x%02X at column %d is not UTF-8: save the config as UTF-8",
+                        s[i], col);
+        if (s[i] == '\n')
+            line++, col = 0;
+    }
+    return LR_OK;
+}
+
 /* Parse text as one YAML document and walk it with the schema. */
 static enum lr_rc
 parse_text(struct ctx *c, const char *text, size_t len)
 {
     enum lr_rc rc = LR_OK;
-    struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT };
+    struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
     struct fy_diag *diag = NULL;
     struct fy_parser *parser = NULL;
     struct fy_document *doc = NULL, *extra = NULL;
@@ -1064,6 +1138,18 @@ parse_text(struct ctx *c, const char *text, size_t len)
         rc = yaml_error(c, diag, text);
         goto out;
     }
+    if (expanded_nodes(root, 0) > CONFIG_MAX_NODES) {
+        rc = fail(c, 1,
+                  "the config's aliases ('*name') expand to more than %d values, refer to "
+                  "themselves or name no anchor: write the values out",
+                  CONFIG_MAX_NODES);
+        goto out;
+    }
+    if (fy_document_resolve(doc) != 0 || fy_diag_got_error(diag)) {
+        rc = yaml_error(c, diag, text);
+        goto out;
+    }
+    root = fy_document_root(doc);
     if (extra && !node_is_null(fy_document_root(extra))) {
         rc = fail(c, node_line(fy_document_root(extra), 1),
                   "a second yaml document starts here: a config holds one document, remove the "
@@ -1108,7 +1194,9 @@ lr_config_load(const char *path, struct lr_config *out, struct lr_err *err)
     rc = hash_bytes(text, len, out->sha256, err);
     if (rc != LR_OK)
         goto out;
-    rc = parse_text(&c, text, len);
+    rc = check_utf8(&c, text, len);
+    if (rc == LR_OK)
+        rc = parse_text(&c, text, len);
     if (rc != LR_OK)
         goto out;
     rc = set_string_defaults(&c);
@@ -1140,6 +1228,8 @@ source_release(struct lr_source *s)
     free(s->crs);
     free(s->query);
     free(s->url);
+    free(s->sql);
+    free(s->crs_pipeline);
     fieldmap_release(&s->fields);
     memset(s, 0, sizeof(*s));
 }

@@ -35,6 +35,9 @@ struct lr_source {
     int32_t scale;             /* map scale denominator; 0 = not given */
     char *query;               /* register only: SQL query (with url) */
     char *url;                 /* register only: PostgreSQL connection URL for query */
+    char *sql;          /* file sources: OGR SQL (SQLite dialect) run on the dataset; the field
+                         * mapping then names its result columns; NULL = read the layer */
+    char *crs_pipeline; /* maps: explicit PROJ pipeline from the source CRS to the target */
     struct lr_fieldmap fields;
     int line; /* line of the source's entry in the config, for messages */
 };

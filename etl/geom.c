@@ -531,16 +531,6 @@ lr_geom_clone(struct lr_geom_ctx *g, const void *geom)
     return GEOSGeom_clone_r(g->h, geom);
 }
 
-const char *
-lr_geom_type_name(struct lr_geom_ctx *g, const void *geom)
-{
-    static const char *const names[] = { "Point",        "LineString",        "LinearRing",
-                                         "Polygon",      "MultiPoint",        "MultiLineString",
-                                         "MultiPolygon", "GeometryCollection" };
-    int t = GEOSGeomTypeId_r(g->h, geom);
-
-    return t >= 0 && (size_t)t < LR_ARRAY_LEN(names) ? names[t] : "Unknown";
-}
 
 bool
 lr_geom_is_empty(struct lr_geom_ctx *g, const void *geom)
@@ -560,24 +550,20 @@ lr_geom_part(struct lr_geom_ctx *g, const void *geom, int i)
     return GEOSGetGeometryN_r(g->h, geom, i);
 }
 
-double
-lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b)
+int
+lr_geom_num_points(struct lr_geom_ctx *g, const void *geom)
 {
-    GEOSGeometry *ba = GEOSBoundary_r(g->h, a), *bb = GEOSBoundary_r(g->h, b), *x = NULL;
-    double len = -1;
-
-    if (ba && bb)
-        x = GEOSIntersection_r(g->h, ba, bb);
-    if (x && !GEOSLength_r(g->h, x, &len))
-        len = -1;
-    if (x)
-        GEOSGeom_destroy_r(g->h, x);
-    if (ba)
-        GEOSGeom_destroy_r(g->h, ba);
-    if (bb)
-        GEOSGeom_destroy_r(g->h, bb);
-    return len;
+    return GEOSGetNumCoordinates_r(g->h, geom);
 }
+
+void *
+lr_geom_clip_rect(struct lr_geom_ctx *g, const void *geom, double minx, double miny, double maxx,
+                  double maxy)
+{
+    return GEOSClipByRect_r(g->h, geom, minx, miny, maxx, maxy);
+}
+
+
 
 /* Append one ring of a polygon to r through the scratch buffer *buf (grown as needed). */
 static enum lr_rc
@@ -798,4 +784,12 @@ lr_geom_repair_info(struct lr_geom_ctx *g, const void *geom, bool linework_metho
         info->valid = GEOSisValid_r(g->h, out) == 1;
     }
     return out;
+}
+
+/* ---- added for the HTML report (issue 12) ---- */
+void *
+lr_geom_simplify(struct lr_geom_ctx *g, const void *geom, double tol, bool preserve_topology)
+{
+    return preserve_topology ? GEOSTopologyPreserveSimplify_r(g->h, geom, tol)
+                             : GEOSSimplify_r(g->h, geom, tol);
 }

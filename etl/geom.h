@@ -89,14 +89,15 @@ void *lr_geom_from_wkt(struct lr_geom_ctx *g, const char *wkt);
 char *lr_geom_to_wkt(struct lr_geom_ctx *g, const void *geom);
 /* Deep copy (NULL on failure). */
 void *lr_geom_clone(struct lr_geom_ctx *g, const void *geom);
-/* "Polygon", "MultiPolygon", "GeometryCollection", ... (static text). */
-const char *lr_geom_type_name(struct lr_geom_ctx *g, const void *geom);
 bool lr_geom_is_empty(struct lr_geom_ctx *g, const void *geom);
 /* Members of a collection (1 for a single geometry) and member i, borrowed from geom. */
 int lr_geom_num_parts(struct lr_geom_ctx *g, const void *geom);
 const void *lr_geom_part(struct lr_geom_ctx *g, const void *geom, int i);
-/* Length of the boundary a and b share (boundary(a) ∩ boundary(b)); -1 on GEOS failure. */
-double lr_geom_shared_length(struct lr_geom_ctx *g, const void *a, const void *b);
+/* Number of coordinates of geom (-1 on failure). */
+int lr_geom_num_points(struct lr_geom_ctx *g, const void *geom);
+/* geom clipped to a rectangle (GEOSClipByRect), caller frees; NULL when GEOS failed. */
+void *lr_geom_clip_rect(struct lr_geom_ctx *g, const void *geom, double minx, double miny,
+                        double maxx, double maxy);
 
 /* Append the rings of every polygon in geom to r (see geom_rings.h: closed, interior on the
  * left); rings with fewer than 4 points are skipped. *nrings gets the number appended. */
@@ -123,5 +124,11 @@ struct lr_repair_info {
  * when nothing polygonal survives or GEOS failed; info is filled either way. */
 void *lr_geom_repair_info(struct lr_geom_ctx *g, const void *geom, bool linework,
                           struct lr_repair_info *info);
+
+/* ---- added for the HTML report (issue 12) ---- */
+/* Simplified copy of geom within distance tol (GEOSTopologyPreserveSimplify when
+ * preserve_topology: rings never collapse; else GEOSSimplify). Caller frees with lr_geom_free;
+ * NULL on GEOS failure. Walk the result's coordinates with lr_geom_rings. */
+void *lr_geom_simplify(struct lr_geom_ctx *g, const void *geom, double tol, bool preserve_topology);
 
 #endif

@@ -169,7 +169,11 @@ group_rings_build(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t
     for (size_t k = 0; k < n; k++) {
         const struct lr_parcel *p = &sh->parcels[idx[k]];
         size_t first = gr->rings.nrings, cnt = 0;
-        enum lr_rc rc = p->geom ? lr_geom_rings(g, p->geom, &gr->rings, &cnt) : LR_OK;
+        /* a parcel the repair left alone has its shape's coordinates: cheaper to read */
+        enum lr_rc rc = !p->geom ? LR_OK
+                        : p->issues & (1u << LR_IS_REPAIRED)
+                            ? lr_geom_rings(g, p->geom, &gr->rings, &cnt)
+                            : lr_rings_add_shape(&gr->rings, &p->shape, &cnt);
         if (rc != LR_OK)
             return rc;
         lr_ringset_make(&gr->sets[k], &gr->rings, first, cnt);
@@ -405,18 +409,24 @@ static enum lr_rc
 gap_neighbours(struct gap_search *s, struct lr_qa_gap *gap)
 {
     struct beside top[64];
-    size_t nt = 0, used = 0;
+    struct lr_rings fr;
+    struct lr_ringset face;
+    size_t nt = 0, used = 0, nr = 0;
     enum lr_rc rc = search_tree(s);
 
+    lr_rings_init(&fr);
     s->nh = 0;
     if (rc == LR_OK)
+        rc = lr_geom_rings(s->g, gap->geom, &fr, &nr);
+    if (rc == LR_OK)
         rc = lr_geom_tree_query_geom(s->tree, gap->geom, &s->hits, &s->nh);
+    lr_ringset_make(&face, &fr, 0, nr);
     for (size_t h = 0; rc == LR_OK && h < s->nh && nt < LR_ARRAY_LEN(top); h++) {
-        double len =
-            lr_geom_shared_length(s->g, gap->geom, s->sh->parcels[s->idx[s->hits[h]]].geom);
+        double len = lr_ringset_shared_length(&face, &s->gr.sets[s->hits[h]]);
         if (len > 0)
             top[nt++] = (struct beside){ s->hits[h], len };
     }
+    lr_rings_release(&fr);
     if (rc != LR_OK)
         return rc;
     qsort(top, nt, sizeof(top[0]), cmp_beside);
@@ -473,11 +483,14 @@ lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *
     size_t nseg = 0;
     void *faces = NULL;
     enum lr_rc rc = group_rings_build(g, sh, idx, n, &s.gr);
+    size_t first_area = s.gr.rings.nrings, added;
 
+    for (size_t a = 0; rc == LR_OK && a < nareas; a++)
+        rc = lr_geom_rings(g, areas[a], &s.gr.rings, &added);
     if (rc == LR_OK)
-        rc = lr_rings_unmatched_edges(&s.gr.rings, &seg, &nseg);
-    if (rc == LR_OK && (nseg || nareas)) {
-        faces = lr_geom_faces(g, seg, nseg, areas, nareas);
+        rc = lr_rings_unmatched_edges(&s.gr.rings, first_area, &seg, &nseg);
+    if (rc == LR_OK && nseg) {
+        faces = lr_geom_faces(g, seg, nseg, NULL, 0);
         if (!faces)
             rc = lr_err_set(err, LR_ERR_INTERNAL,
                             "cannot build the coverage of new commune %05d: %s", (int)group,

@@ -47,10 +47,10 @@ enum lr_rc lr_qa_overlaps(struct lr_geom_ctx *g, const struct lr_shard *sh, cons
 
 /* A gap found in one group, before the parcels of other groups are taken away. */
 struct lr_qa_gap {
-    void *geom;        /* the gap polygon, owned */
-    int32_t group;     /* the group's code (new commune) */
-    int64_t parcel;    /* the adjacent parcel sharing the longest boundary with it, -1 none */
-    char beside[192];  /* "25195-3-17 (8.1 m), 25195-3-30 (3.2 m)" */
+    void *geom;       /* the gap polygon, owned */
+    int32_t group;    /* the group's code (new commune) */
+    int64_t parcel;   /* the adjacent parcel sharing the longest boundary with it, -1 none */
+    char beside[192]; /* "25195-3-17 (8.1 m), 25195-3-30 (3.2 m)" */
 };
 
 struct lr_qa_gaps {
@@ -64,9 +64,10 @@ void lr_qa_gaps_release(struct lr_qa_gaps *l);
 enum lr_rc lr_qa_gaps_take(struct lr_qa_gaps *dst, struct lr_qa_gaps *src);
 
 /* Gaps in the coverage of parcels idx[0..n) (one new commune, code group): the faces of the
- * coverage's unmatched edges (geom_rings.h) plus the boundaries of areas[0..nareas), noded and
- * polygonized, that are larger than min_m2, lie inside one of the areas (preps: prepared areas),
- * and are covered by none of the parcels. With no areas, the holes of the parcels' union. */
+ * edges that matter (geom_rings.h: the parcels' edges and the areas' edges that do not cancel),
+ * noded and polygonized, that are larger than min_m2, lie inside one of areas[0..nareas) (preps:
+ * the same, prepared), and are covered by none of the parcels. With no areas, the holes of the
+ * parcels' union. */
 enum lr_rc lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *idx,
                            size_t n, int32_t group, const void *const *areas,
                            const void *const *preps, size_t nareas, double min_m2,

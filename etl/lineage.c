@@ -9,7 +9,7 @@
  *     its candidate records (whose anchors lie near it, or with the same owner hash) and every
  *     2-3 of them whose area sum agrees with the parcel's (merged);
  *  3. each hypothesis is scored from its evidence (area agreement, land use, position, numbers
- *     after the sheet's last shared number, owner names, adjoining pieces). Eligible ones (score
+ *     after the sheet's shared numbering, owner names, adjoining pieces). Eligible ones (score
  *     >= LIN_MIN_SCORE and corroborated by position or owner names) are taken best first, each
  *     parcel and record once; a close competitor marks the choice ambiguous and lowers its
  *     confidence. Work per sheet is bounded by the candidate caps: never all pairs of a sheet.
@@ -19,114 +19,13 @@
 
 #include "corrections.h"
 #include "geom.h"
+#include "lineage_int.h"
 #include "money.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LIN_STEPS     3    /* key neighbours looked at each way */
-#define LIN_CAND      12   /* candidates per record / parcel */
-#define LIN_OWNER     6    /* of which found by owner-name hash */
-#define LIN_MAX_HYP   8192 /* eligible hypotheses kept per sheet */
-#define LIN_MIN_SCORE 60
-#define LIN_AMBIGUITY 10  /* a competitor this close makes the choice ambiguous */
-#define LIN_REACH     1.5 /* near: within 1.5 x (sqrt(area) + sqrt(neighbour's area)) */
-#define LIN_FAR       2.0 /* far: beyond twice that */
-#define LIN_ADJOIN_M  0.5 /* envelopes this close count as adjoining */
-
-enum {
-    EV_LU_AGREE = 1 << 0,
-    EV_LU_DIFFER = 1 << 1,
-    EV_AFTER_MAX = 1 << 2,
-    EV_NEAR = 1 << 3,
-    EV_FAR = 1 << 4,
-    EV_OWNER_AGREE = 1 << 5,
-    EV_OWNER_DIFFER = 1 << 6,
-    EV_ADJOIN = 1 << 7,
-    EV_APART = 1 << 8,
-    EV_AMBIGUOUS = 1 << 9,
-    EV_LU_SOME = 1 << 10,    /* merged: some records' land use is the parcel's */
-    EV_OWNER_SOME = 1 << 11, /* merged: some records' owner names agree */
-};
-
-/* An unmatched map parcel. */
-struct lin_parcel {
-    size_t idx;
-    int64_t area;      /* dm2 */
-    double x, y, root; /* interior point; sqrt(area in m2) */
-    double env[4];     /* minx, miny, maxx, maxy */
-    bool has_env, taken;
-};
-
-/* Where a record's key neighbour lies on the map. */
-struct lin_anchor {
-    double x, y, root;
-    int32_t num;
-};
-
-/* An unmatched register record. */
-struct lin_record {
-    size_t idx;
-    int64_t area;
-    uint64_t owner; /* 0: no owner name */
-    int n_anchor;
-    struct lin_anchor anchor[2];
-    bool taken;
-};
-
-struct lin_hyp {
-    enum lr_relation rel;
-    int score, competitor;
-    uint32_t one;     /* record (renumbered, split) or parcel (merged), sheet-local */
-    uint32_t many[3]; /* parcels (renumbered, split) or records (merged), ascending */
-    uint8_t n;
-    uint16_t ev;
-    int64_t one_area, sum_area, tol;
-};
-
-/* A candidate with its position ratio (distance / reach; HUGE_VAL unknown). */
-struct lin_cand {
-    uint32_t i;
-    double ratio;
-};
-
-/* Anchor of record rec, for sweeps over x. */
-struct lin_anchor_ref {
-    double x;
-    uint32_t rec;
-    uint8_t k;
-};
-
-/* Best scores of eligible hypotheses holding one member. */
-struct lin_top {
-    int s1, s2;
-    size_t h1;
-};
-
-struct lin {
-    struct lr_shard *sh;
-    const struct lr_match_view *v;
-    struct lr_geom_ctx *g;
-    struct lr_corrections *corr;
-    struct lin_parcel *allp;
-    struct lin_record *allr;
-    size_t n_allp, n_allr;
-    /* the sheet being explained */
-    uint64_t sheet;
-    int32_t last_shared, scale;
-    struct lin_parcel *P;
-    struct lin_record *R;
-    size_t np, nr;
-    uint32_t *p_by_x, *p_by_owner, *r_by_owner, *pmark, *rmark, stamp;
-    struct lin_anchor_ref *a_by_x;
-    size_t na;
-    struct lin_top *ptop, *rtop;
-    struct lin_hyp *H;
-    size_t nh, caph;
-    double max_root;
-};
 
 uint64_t
 lr_lineage_owner_hash(const char *name)
@@ -138,18 +37,6 @@ lr_lineage_owner_hash(const char *name)
     for (const unsigned char *c = (const unsigned char *)name; *c; c++)
         h = (h ^ *c) * 1099511628211ULL;
     return h ? h : 1;
-}
-
-static uint64_t
-parcel_owner(const struct lr_parcel *p)
-{
-    return p->has_owner ? (p->owner_hash ? p->owner_hash : 1) : 0;
-}
-
-static double
-root_m2(int64_t dm2)
-{
-    return sqrt((double)dm2 / 10.0);
 }
 
 /* ---- collecting the leftovers ---- */
@@ -165,7 +52,7 @@ collect_parcel(struct lin *L, size_t idx)
     q->area = p->area_dm2;
     q->x = p->ix;
     q->y = p->iy;
-    q->root = root_m2(p->area_dm2);
+    q->root = lr_lin_root_m2(p->area_dm2);
     if (L->g && p->geom)
         q->has_env = lr_geom_bounds(L->g, p->geom, &q->env[0], &q->env[1], &q->env[2], &q->env[3]);
 }
@@ -175,23 +62,23 @@ collect(struct lin *L, struct lr_err *err)
 {
     const struct lr_match_view *v = L->v;
 
-    L->allp = malloc((v->n_parcels + 1) * sizeof(*L->allp));
-    L->allr = malloc((v->n_records + 1) * sizeof(*L->allr));
+    L->allp = malloc((v->n_left_parcels + 1) * sizeof(*L->allp));
+    L->allr = malloc((v->n_left_records + 1) * sizeof(*L->allr));
     if (!L->allp || !L->allr)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < v->n_parcels; i++) {
-        const struct lr_parcel *p = &L->sh->parcels[v->parcels[i].idx];
-        if (p->status == LR_ST_MAP_ONLY && p->area_dm2 > 0)
-            collect_parcel(L, v->parcels[i].idx);
+    for (size_t i = 0; i < v->n_left_parcels; i++) {
+        const struct lr_parcel *p = &L->sh->parcels[v->left_parcels[i]];
+        if (p->status == LR_ST_MAP_ONLY && p->area_dm2 > 0 && p->key.commune >= 0)
+            collect_parcel(L, v->left_parcels[i]);
     }
-    for (size_t i = 0; i < v->n_records; i++) {
-        const struct lr_record *r = &L->sh->records[v->records[i].idx];
+    for (size_t i = 0; i < v->n_left_records; i++) {
+        const struct lr_record *r = &L->sh->records[v->left_records[i]];
         struct lin_record *q;
-        if (r->status != LR_ST_REGISTER_ONLY || r->area_dm2 <= 0)
+        if (r->status != LR_ST_REGISTER_ONLY || r->area_dm2 <= 0 || r->key.commune < 0)
             continue;
         q = &L->allr[L->n_allr++];
         memset(q, 0, sizeof(*q));
-        q->idx = v->records[i].idx;
+        q->idx = v->left_records[i];
         q->area = r->area_dm2;
         q->owner = lr_lineage_owner_hash(r->owner_name);
     }
@@ -205,14 +92,11 @@ alloc_scratch(struct lin *L, struct lr_err *err)
 
     L->p_by_x = malloc(np * sizeof(uint32_t));
     L->p_by_owner = malloc(np * sizeof(uint32_t));
-    L->pmark = calloc(np, sizeof(uint32_t));
     L->r_by_owner = malloc(nr * sizeof(uint32_t));
-    L->rmark = calloc(nr, sizeof(uint32_t));
     L->a_by_x = malloc(2 * nr * sizeof(*L->a_by_x));
     L->ptop = malloc(np * sizeof(*L->ptop));
     L->rtop = malloc(nr * sizeof(*L->rtop));
-    if (!L->p_by_x || !L->p_by_owner || !L->pmark || !L->r_by_owner || !L->rmark || !L->a_by_x ||
-        !L->ptop || !L->rtop)
+    if (!L->p_by_x || !L->p_by_owner || !L->r_by_owner || !L->a_by_x || !L->ptop || !L->rtop)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     return LR_OK;
 }
@@ -224,9 +108,7 @@ lin_release(struct lin *L)
     free(L->allr);
     free(L->p_by_x);
     free(L->p_by_owner);
-    free(L->pmark);
     free(L->r_by_owner);
-    free(L->rmark);
     free(L->a_by_x);
     free(L->ptop);
     free(L->rtop);
@@ -253,21 +135,31 @@ exact_parcel(const struct lin *L, uint64_t key)
     return p;
 }
 
-/* Largest parcel number of the sheet that both sides hold and matched exactly (-1 none). */
+#define LIN_GAP 6 /* a longer break in the shared numbers ends the sheet's original run */
+
+/* Where the sheet's original numbering ends: the last number of the first run of numbers both
+ * sides hold and matched exactly, broken by no gap over LIN_GAP (-1 none). New numbers (split
+ * children, renumbered and merged parcels) are given after it; numbers given later still (to
+ * both sides) after a gap do not move it. */
 static int32_t
 last_shared(const struct lin *L)
 {
     const struct lr_match_view *v = L->v;
     size_t lo = lr_keyed_lower(v->records, v->n_records, L->sheet << LR_KEY_PARCEL_BITS);
     size_t hi = lr_keyed_lower(v->records, v->n_records, (L->sheet + 1) << LR_KEY_PARCEL_BITS);
+    int32_t last = -1;
 
-    while (hi > lo) {
-        const struct lr_record *r = &L->sh->records[v->records[--hi].idx];
-        if (r->parcel >= 0 && lr_status_is_matched(r->status) &&
-            lr_key_cmp(&r->key, &L->sh->parcels[r->parcel].key) == 0)
-            return r->key.parcel;
+    for (; lo < hi; lo++) {
+        const struct lr_record *r = &L->sh->records[v->records[lo].idx];
+        /* statuses of the exact join (an analyst's link under another key is rare and harmless) */
+        if (r->parcel < 0 || r->status == LR_ST_RENUMBERED || r->status == LR_ST_SPLIT ||
+            r->status == LR_ST_MERGED || !lr_status_is_matched(r->status))
+            continue;
+        if (last >= 0 && r->key.parcel - last > LIN_GAP)
+            break;
+        last = r->key.parcel;
     }
-    return -1;
+    return last;
 }
 
 static void
@@ -287,7 +179,7 @@ find_anchors(struct lin *L, struct lin_record *q)
             if (!p)
                 continue;
             q->anchor[q->n_anchor++] =
-                (struct lin_anchor){ p->ix, p->iy, root_m2(p->area_dm2), (int32_t)num };
+                (struct lin_anchor){ p->ix, p->iy, lr_lin_root_m2(p->area_dm2), (int32_t)num };
             if (q->anchor[q->n_anchor - 1].root > L->max_root)
                 L->max_root = q->anchor[q->n_anchor - 1].root;
             break;
@@ -310,8 +202,8 @@ static int
 cmp_p_owner(const void *a, const void *b, void *arg)
 {
     const struct lin *L = arg;
-    uint64_t x = parcel_owner(&L->sh->parcels[L->P[*(const uint32_t *)a].idx]);
-    uint64_t y = parcel_owner(&L->sh->parcels[L->P[*(const uint32_t *)b].idx]);
+    uint64_t x = lr_lin_parcel_owner(&L->sh->parcels[L->P[*(const uint32_t *)a].idx]);
+    uint64_t y = lr_lin_parcel_owner(&L->sh->parcels[L->P[*(const uint32_t *)b].idx]);
 
     if (x != y)
         return x < y ? -1 : 1;
@@ -382,22 +274,6 @@ tolerance(const struct lin *L, int64_t register_dm2)
     return t;
 }
 
-/* Distance of parcel c to the nearest anchor of r over the reach (root_one: sqrt(m2) of the
- * land the anchors border); HUGE_VAL when r has no anchors. */
-static double
-ratio_to(const struct lin_parcel *c, const struct lin_record *r, double root_one)
-{
-    double best = HUGE_VAL;
-
-    for (int k = 0; k < r->n_anchor; k++) {
-        const struct lin_anchor *a = &r->anchor[k];
-        double d = hypot(c->x - a->x, c->y - a->y) / (LIN_REACH * (root_one + a->root));
-        if (d < best)
-            best = d;
-    }
-    return best;
-}
-
 /* Insert (i, ratio) into the list c[0..*n) kept sorted by (ratio, i) with at most cap
  * entries; an entry for i already there keeps the smaller ratio. */
 static void
@@ -448,7 +324,7 @@ static size_t
 record_cands(struct lin *L, uint32_t ri, int64_t tol, struct lin_cand *out)
 {
     const struct lin_record *r = &L->R[ri];
-    double root = root_m2(r->area);
+    double root = lr_lin_root_m2(r->area);
     size_t n = 0, no = 0;
     struct lin_cand own[LIN_OWNER];
 
@@ -465,7 +341,7 @@ record_cands(struct lin *L, uint32_t ri, int64_t tol, struct lin_cand *out)
                 break;
             if (L->P[c].taken || L->P[c].area > r->area + tol)
                 continue;
-            ratio = ratio_to(&L->P[c], r, root);
+            ratio = lr_lin_ratio(&L->P[c], r, root);
             if (ratio <= LIN_FAR)
                 cand_put(out, &n, LIN_CAND - LIN_OWNER, c, ratio);
         }
@@ -474,17 +350,17 @@ record_cands(struct lin *L, uint32_t ri, int64_t tol, struct lin_cand *out)
         size_t lo = 0, hi = L->np;
         while (lo < hi) {
             size_t m = lo + (hi - lo) / 2;
-            if (parcel_owner(&L->sh->parcels[L->P[L->p_by_owner[m]].idx]) < r->owner)
+            if (lr_lin_parcel_owner(&L->sh->parcels[L->P[L->p_by_owner[m]].idx]) < r->owner)
                 lo = m + 1;
             else
                 hi = m;
         }
         for (; lo < L->np && no < LIN_OWNER; lo++) {
             uint32_t c = L->p_by_owner[lo];
-            if (parcel_owner(&L->sh->parcels[L->P[c].idx]) != r->owner)
+            if (lr_lin_parcel_owner(&L->sh->parcels[L->P[c].idx]) != r->owner)
                 break;
             if (!L->P[c].taken && L->P[c].area <= r->area + tol)
-                cand_put(own, &no, LIN_OWNER, c, ratio_to(&L->P[c], r, root));
+                cand_put(own, &no, LIN_OWNER, c, lr_lin_ratio(&L->P[c], r, root));
         }
     }
     for (size_t k = 0; k < no; k++)
@@ -498,26 +374,31 @@ static size_t
 parcel_cands(struct lin *L, uint32_t pi, int64_t tol, struct lin_cand *out)
 {
     const struct lin_parcel *p = &L->P[pi];
-    uint64_t owner = parcel_owner(&L->sh->parcels[p->idx]);
+    uint64_t owner = lr_lin_parcel_owner(&L->sh->parcels[p->idx]);
     double reach = LIN_FAR * LIN_REACH * (p->root + L->max_root);
     size_t lo = 0, hi = L->na, n = 0, no = 0;
     struct lin_cand own[LIN_OWNER];
 
     while (lo < hi) {
         size_t m = lo + (hi - lo) / 2;
-        if (L->a_by_x[m].x < p->x - reach)
+        if (L->a_by_x[m].x < p->x)
             lo = m + 1;
         else
             hi = m;
     }
-    for (int s = 0; lo < L->na && s < 2 * LIN_SCAN && L->a_by_x[lo].x <= p->x + reach; lo++, s++) {
-        const struct lin_record *r = &L->R[L->a_by_x[lo].rec];
+    hi = lo;
+    for (int s = 0; s < 2 * LIN_SCAN && (lo > 0 || hi < L->na); s++) {
+        bool left = lo > 0 && (hi >= L->na || p->x - L->a_by_x[lo - 1].x < L->a_by_x[hi].x - p->x);
+        const struct lin_anchor_ref *a = left ? &L->a_by_x[--lo] : &L->a_by_x[hi++];
+        const struct lin_record *r = &L->R[a->rec];
         double ratio;
+        if (fabs(a->x - p->x) > reach)
+            break;
         if (r->taken || r->area > p->area + tol)
             continue;
-        ratio = ratio_to(p, r, p->root);
+        ratio = lr_lin_ratio(p, r, p->root);
         if (ratio <= LIN_FAR)
-            cand_put(out, &n, LIN_CAND - LIN_OWNER, L->a_by_x[lo].rec, ratio);
+            cand_put(out, &n, LIN_CAND - LIN_OWNER, a->rec, ratio);
     }
     if (owner) {
         lo = 0;
@@ -532,144 +413,12 @@ parcel_cands(struct lin *L, uint32_t pi, int64_t tol, struct lin_cand *out)
         for (; lo < L->nr && no < LIN_OWNER && L->R[L->r_by_owner[lo]].owner == owner; lo++) {
             const struct lin_record *r = &L->R[L->r_by_owner[lo]];
             if (!r->taken && r->area <= p->area + tol)
-                cand_put(own, &no, LIN_OWNER, L->r_by_owner[lo], ratio_to(p, r, p->root));
+                cand_put(own, &no, LIN_OWNER, L->r_by_owner[lo], lr_lin_ratio(p, r, p->root));
         }
     }
     for (size_t k = 0; k < no; k++)
         cand_put(out, &n, LIN_CAND, own[k].i, own[k].ratio);
     return n;
-}
-
-/* ---- evidence and scores ---- */
-
-/* The parcel and the record of member k of h (the pair the evidence compares). */
-static void
-member_pair(const struct lin *L, const struct lin_hyp *h, int k, const struct lin_parcel **p,
-            const struct lin_record **r)
-{
-    if (h->rel == LR_REL_MERGED) {
-        *p = &L->P[h->one];
-        *r = &L->R[h->many[k]];
-    } else {
-        *p = &L->P[h->many[k]];
-        *r = &L->R[h->one];
-    }
-}
-
-/* Land use and owner names, pair by pair: agree when every known pair agrees. */
-static void
-attribute_ev(const struct lin *L, struct lin_hyp *h)
-{
-    int lu_same = 0, lu_diff = 0, ow_same = 0, ow_diff = 0;
-
-    for (int k = 0; k < h->n; k++) {
-        const struct lin_parcel *p;
-        const struct lin_record *r;
-        const char *pl, *rl;
-        uint64_t po;
-        member_pair(L, h, k, &p, &r);
-        pl = L->sh->parcels[p->idx].land_use;
-        rl = L->sh->records[r->idx].land_use;
-        po = parcel_owner(&L->sh->parcels[p->idx]);
-        if (pl && rl)
-            *(strcmp(pl, rl) == 0 ? &lu_same : &lu_diff) += 1;
-        if (po && r->owner)
-            *(po == r->owner ? &ow_same : &ow_diff) += 1;
-    }
-    h->ev |= lu_same && !lu_diff ? EV_LU_AGREE : lu_diff && !lu_same ? EV_LU_DIFFER : 0;
-    h->ev |= ow_same && !ow_diff ? EV_OWNER_AGREE : ow_diff && !ow_same ? EV_OWNER_DIFFER : 0;
-    /* A merged parcel keeps one use and one owner: some of its records agreeing is evidence;
-     * split pieces and renumbered parcels must agree throughout. */
-    if (h->rel == LR_REL_MERGED) {
-        h->ev |= lu_same && lu_diff ? EV_LU_SOME : 0;
-        h->ev |= ow_same && ow_diff ? EV_OWNER_SOME : 0;
-    } else if (lu_same && lu_diff) {
-        h->ev |= EV_LU_DIFFER;
-    }
-}
-
-/* Position against the key neighbours: near when the land lies beside where the record's
- * neighbours are on the map, far when clearly elsewhere. */
-static void
-position_ev(const struct lin *L, struct lin_hyp *h)
-{
-    double lo = HUGE_VAL, hi = 0;
-    int anchored = 0;
-
-    for (int k = 0; k < h->n; k++) {
-        const struct lin_parcel *p;
-        const struct lin_record *r;
-        double ratio;
-        member_pair(L, h, k, &p, &r);
-        if (!r->n_anchor)
-            continue;
-        anchored++;
-        ratio = ratio_to(p, r, h->rel == LR_REL_MERGED ? p->root : root_m2(r->area));
-        lo = ratio < lo ? ratio : lo;
-        hi = ratio > hi ? ratio : hi;
-    }
-    if (!anchored)
-        return;
-    if (h->rel == LR_REL_MERGED)
-        h->ev |= hi <= 1.0 ? EV_NEAR : hi > LIN_FAR ? EV_FAR : 0;
-    else
-        h->ev |= lo <= 1.0 && hi <= LIN_FAR ? EV_NEAR : lo > LIN_FAR ? EV_FAR : 0;
-}
-
-static bool
-env_touch(const struct lin_parcel *a, const struct lin_parcel *b)
-{
-    return a->env[0] <= b->env[2] + LIN_ADJOIN_M && b->env[0] <= a->env[2] + LIN_ADJOIN_M &&
-           a->env[1] <= b->env[3] + LIN_ADJOIN_M && b->env[1] <= a->env[3] + LIN_ADJOIN_M;
-}
-
-/* Split pieces: do their outlines (envelopes) connect? */
-static void
-adjoin_ev(const struct lin *L, struct lin_hyp *h)
-{
-    const struct lin_parcel *c[3];
-    int links = 0;
-
-    if (h->rel != LR_REL_SPLIT)
-        return;
-    for (int k = 0; k < h->n; k++) {
-        c[k] = &L->P[h->many[k]];
-        if (!c[k]->has_env)
-            return;
-    }
-    for (int i = 0; i < h->n; i++)
-        for (int j = i + 1; j < h->n; j++)
-            links += env_touch(c[i], c[j]);
-    /* two pieces: one link; three pieces: connected needs two links of the three */
-    h->ev |= links >= h->n - 1 ? EV_ADJOIN : EV_APART;
-}
-
-static void
-score_hyp(const struct lin *L, struct lin_hyp *h)
-{
-    int64_t diff =
-        h->one_area > h->sum_area ? h->one_area - h->sum_area : h->sum_area - h->one_area;
-    bool after = L->last_shared >= 0;
-    int s;
-
-    attribute_ev(L, h);
-    position_ev(L, h);
-    adjoin_ev(L, h);
-    for (int k = 0; k < (h->rel == LR_REL_MERGED ? 1 : h->n); k++) {
-        uint32_t pi = h->rel == LR_REL_MERGED ? h->one : h->many[k];
-        after = after && L->sh->parcels[L->P[pi].idx].key.parcel > L->last_shared;
-    }
-    h->ev |= after ? EV_AFTER_MAX : 0;
-    s = 40 + (h->tol > 0 ? (int)(10 * (h->tol - diff) / h->tol) : 10);
-    s += h->ev & EV_LU_AGREE ? 15 : h->ev & EV_LU_SOME ? 5 : h->ev & EV_LU_DIFFER ? -25 : 0;
-    s += h->ev & EV_AFTER_MAX ? 10 : 0;
-    s += h->ev & EV_NEAR ? 25 : h->ev & EV_FAR ? -30 : 0;
-    s += h->ev & EV_OWNER_AGREE    ? 20
-         : h->ev & EV_OWNER_SOME   ? 10
-         : h->ev & EV_OWNER_DIFFER ? -40
-                                   : 0;
-    s += h->ev & EV_ADJOIN ? 10 : h->ev & EV_APART ? -20 : 0;
-    h->score = s - 3 * (h->n - 1);
 }
 
 /* May h be taken at all: enough evidence, corroborated, and no analyst's unlink against it? */
@@ -683,7 +432,7 @@ eligible(struct lin *L, const struct lin_hyp *h)
     for (int k = 0; k < h->n; k++) {
         const struct lin_parcel *p;
         const struct lin_record *r;
-        member_pair(L, h, k, &p, &r);
+        lr_lin_member_pair(L, h, k, &p, &r);
         veto |= lr_corrections_unlinked(L->corr, p->idx, r->idx);
     }
     return !veto;
@@ -730,7 +479,7 @@ consider(struct lin *L, enum lr_relation rel, uint32_t one, const uint32_t *m, i
     h.one_area = one_area;
     h.sum_area = sum_area;
     h.tol = tol;
-    score_hyp(L, &h);
+    lr_lin_score(L, &h);
     return eligible(L, &h) ? push_hyp(L, &h, err) : LR_OK;
 }
 
@@ -914,110 +663,6 @@ free_members(const struct lin *L, const struct lin_hyp *h)
 
 /* ---- explaining ---- */
 
-static void
-add_key(struct lr_buf *b, const struct lr_key *k, const char *sep)
-{
-    char s[LR_KEY_STR_MAX];
-
-    lr_key_format(k, s);
-    lr_buf_adds(b, sep);
-    lr_buf_adds(b, s);
-}
-
-/* "register A is map B" part and the areas. */
-static void
-text_head(const struct lin *L, const struct lin_hyp *h, struct lr_buf *b)
-{
-    static const char *const verb[] = { "", " renumbered as map", " split into map",
-                                        " merged into map" };
-    const struct lr_config *cfg = L->sh->cfg;
-    bool merged = h->rel == LR_REL_MERGED;
-    char one[32], sum[32], tol[32];
-
-    lr_buf_adds(b, "register");
-    for (int k = 0; k < (merged ? h->n : 1); k++)
-        add_key(b, &L->sh->records[L->R[merged ? h->many[k] : h->one].idx].key, k ? ", " : " ");
-    lr_buf_adds(b, verb[h->rel]);
-    for (int k = 0; k < (merged ? 1 : h->n); k++)
-        add_key(b, &L->sh->parcels[L->P[merged ? h->one : h->many[k]].idx].key, k ? ", " : " ");
-    lr_money_format_area(h->one_area, one, sizeof(one));
-    lr_money_format_area(h->sum_area, sum, sizeof(sum));
-    lr_money_format_area(h->tol, tol, sizeof(tol));
-    if (merged)
-        lr_buf_addf(b, ": register %s m2 in all, map %s m2", sum, one);
-    else if (h->n > 1)
-        lr_buf_addf(b, ": register %s m2, map pieces %s m2 in all", one, sum);
-    else
-        lr_buf_addf(b, ": register %s m2, map %s m2", one, sum);
-    lr_buf_addf(b, ", tolerance %s m2", tol);
-    if (cfg->tolerance_regulation)
-        lr_buf_addf(b, " at 1:%d", (int)L->scale);
-}
-
-/* The record's key neighbours that place the land (numbers only, each once). */
-static void
-text_anchors(const struct lin *L, const struct lin_hyp *h, struct lr_buf *b)
-{
-    int32_t seen[6];
-    int n = 0;
-
-    for (int k = 0; k < h->n; k++) {
-        const struct lin_parcel *p;
-        const struct lin_record *r;
-        member_pair(L, h, k, &p, &r);
-        for (int a = 0; a < r->n_anchor; a++) {
-            bool dup = false;
-            for (int s = 0; s < n; s++)
-                dup |= seen[s] == r->anchor[a].num;
-            if (!dup && n < 6) {
-                lr_buf_addf(b, "%s%d", n ? ", " : "; lies beside ", (int)r->anchor[a].num);
-                seen[n++] = r->anchor[a].num;
-            }
-        }
-        if (h->rel != LR_REL_MERGED)
-            break;
-    }
-    lr_buf_adds(b, ", where the register's neighbouring numbers lie on the map");
-}
-
-/* Evidence text a person understands; never owner data (names agree: yes/no only). */
-static char *
-evidence_text(const struct lin *L, const struct lin_hyp *h, int conf)
-{
-    const struct lr_parcel *p0 =
-        &L->sh->parcels[L->P[h->rel == LR_REL_MERGED ? h->one : h->many[0]].idx];
-    const struct lr_record *r0 =
-        &L->sh->records[L->R[h->rel == LR_REL_MERGED ? h->many[0] : h->one].idx];
-    struct lr_buf b;
-
-    lr_buf_init(&b);
-    text_head(L, h, &b);
-    if (h->ev & EV_LU_AGREE)
-        lr_buf_addf(&b, "; land use %s on both sides", p0->land_use);
-    if (h->ev & EV_LU_SOME)
-        lr_buf_addf(&b, "; land use %s on the map and on some of the records", p0->land_use);
-    if (h->ev & EV_LU_DIFFER)
-        lr_buf_addf(&b, "; land use differs (register %s, map %s)",
-                    r0->land_use ? r0->land_use : "-", p0->land_use ? p0->land_use : "-");
-    if (h->ev & EV_AFTER_MAX)
-        lr_buf_addf(&b, "; map numbers follow the sheet's last shared number %d",
-                    (int)L->last_shared);
-    if (h->ev & EV_NEAR)
-        text_anchors(L, h, &b);
-    if (h->ev & EV_FAR)
-        lr_buf_adds(&b, "; far from where the register's neighbouring numbers lie");
-    if (h->ev & (EV_OWNER_AGREE | EV_OWNER_DIFFER))
-        lr_buf_addf(&b, "; owner names %s", h->ev & EV_OWNER_AGREE ? "agree" : "differ");
-    if (h->ev & EV_OWNER_SOME)
-        lr_buf_adds(&b, "; owner names agree for some of the records");
-    if (h->ev & (EV_ADJOIN | EV_APART))
-        lr_buf_addf(&b, "; the pieces %s", h->ev & EV_ADJOIN ? "adjoin" : "do not adjoin");
-    if (h->ev & EV_AMBIGUOUS)
-        lr_buf_adds(&b, "; another explanation scores nearly as well: review");
-    lr_buf_addf(&b, "; confidence %d.%02d", conf / 100, conf % 100);
-    return lr_buf_detach(&b);
-}
-
 static enum lr_status
 relation_status(enum lr_relation rel)
 {
@@ -1039,13 +684,13 @@ apply_hyp(struct lin *L, struct lin_hyp *h, struct lr_err *err)
         h->ev |= EV_AMBIGUOUS; /* into the review band: at most 0.70 */
         conf = conf * 7 / 10 < 1 ? 1 : conf * 7 / 10;
     }
-    text = evidence_text(L, h, conf);
+    text = lr_lin_evidence_text(L, h, conf);
     if (!text)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     for (int k = 0; rc == LR_OK && k < h->n; k++) {
         const struct lin_parcel *lp;
         const struct lin_record *lr;
-        member_pair(L, h, k, &lp, &lr);
+        lr_lin_member_pair(L, h, k, &lp, &lr);
         struct lr_parcel *p = &L->sh->parcels[lp->idx];
         struct lr_record *r = &L->sh->records[lr->idx];
         p->status = r->status = st;

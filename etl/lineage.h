@@ -40,23 +40,31 @@ struct lr_keyed {
     size_t idx; /* index into sh->parcels or sh->records */
 };
 
-/* Live parcels and records sorted by key, then by index (deterministic). */
+/* Live parcels and records sorted by key, then by index (deterministic), and what the exact
+ * join left unmatched (map_only parcels, register_only records, in key order; live ones
+ * without a valid key first). */
 struct lr_match_view {
     struct lr_keyed *parcels;
     size_t n_parcels;
     struct lr_keyed *records;
     size_t n_records;
+    size_t *left_parcels, n_left_parcels, cap_left_parcels;
+    size_t *left_records, n_left_records, cap_left_records;
+    size_t n_keyless; /* live parcels + records without a valid key (unmatched) */
 };
 
-/* Build the view of sh (radix sort, O(n)). LR_ERR_NOMEM only. */
-enum lr_rc lr_match_view_build(const struct lr_shard *sh, struct lr_match_view *v,
-                               struct lr_err *err);
+/* Build the view of sh (radix sort, O(n)). Live parcels and records without a valid key (the
+ * load rejects those; kept for safety) become map_only / register_only leftovers here.
+ * LR_ERR_NOMEM only. */
+enum lr_rc lr_match_view_build(struct lr_shard *sh, struct lr_match_view *v, struct lr_err *err);
+/* Append a leftover index (LR_ERR_NOMEM only). */
+enum lr_rc lr_match_view_leave(size_t **arr, size_t *n, size_t *cap, size_t idx);
 void lr_match_view_release(struct lr_match_view *v);
 /* First position in a[0..n) whose key is >= key (n when none). */
 size_t lr_keyed_lower(const struct lr_keyed *a, size_t n, uint64_t key);
 
-/* Runs after the exact key join: looks only at parcels with status map_only and records with
- * status register_only; sets renumbered/split/merged statuses on both sides, links them
+/* Runs after the exact key join: looks only at the view's leftovers whose status is still
+ * map_only / register_only; sets renumbered/split/merged statuses on both sides, links them
  * (split: every child -> the parent record, the record -> its first child; merged: every record
  * -> the parcel, the parcel -> its first record), sets confidence_pct and writes one lineage row
  * and one finding per (record, parcel) link. g may be NULL (no adjoining test); corr may be NULL

@@ -44,6 +44,7 @@ static const char *const issue_names[LR_IS_COUNT] = {
     [LR_IS_NOT_POLYGON] = "not_polygon",
     [LR_IS_BAD_COORDINATES] = "bad_coordinates",
     [LR_IS_STRADDLES_ZONES] = "straddles_zones",
+    [LR_IS_DUPLICATE_FEATURE] = "duplicate_feature",
 };
 
 const char *
@@ -259,6 +260,7 @@ lr_shard_release(struct lr_shard *sh)
     for (size_t i = 0; i < sh->n_communes; i++) {
         free(sh->communes[i].old_name);
         free(sh->communes[i].new_name);
+        free(sh->communes[i].tax_code);
     }
     for (size_t i = 0; i < sh->n_boundaries; i++) {
         lr_geom_prepared_free(sh->boundaries[i].prep);

@@ -65,6 +65,8 @@ enum lr_issue_class {
     LR_IS_NOT_POLYGON,  /* reject reason: a map feature whose geometry is not polygonal */
     LR_IS_BAD_COORDINATES, /* reject reason: NaN/Inf or untransformable coordinates */
     LR_IS_STRADDLES_ZONES, /* valued across >= 2 price zones with a share > 0.5 % each */
+    LR_IS_DUPLICATE_FEATURE, /* reject reason: the same parcel (key and coordinates) delivered
+                              * again in another file, e.g. by two adjacent sheets */
     LR_IS_COUNT
 };
 
@@ -95,6 +97,7 @@ struct lr_input {
     char *src_crs;    /* source CRS definition (WKT or config text) for maps */
     char *crs_op;     /* PROJ operation used (maps), NULL otherwise */
     bool crs_assumed;
+    const char *crs_pipeline; /* the config's explicit pipeline (not owned), NULL = PROJ's pick */
     int64_t converted; /* text values decoded from a legacy encoding */
     int64_t ambiguous; /* text values whose encoding could not be told */
 };
@@ -195,6 +198,8 @@ struct lr_commune {
     char *old_name;
     int32_t new_code;
     char *new_name;
+    char *tax_code; /* the tax office's own code for the new commune (crosswalk column
+                     * 'tax_code'), NULL when the crosswalk has none */
 };
 
 struct lr_boundary {

@@ -60,27 +60,33 @@ open_first_layer(const char *path, const char *layer_name, GDALDatasetH *ds, OGR
     return LR_OK;
 }
 
+/* Column indices of the crosswalk: old_code, old_name, new_code, new_name, tax_code (-1 when
+ * the crosswalk has no tax office code column). */
+enum { XW_OLD_CODE, XW_OLD_NAME, XW_NEW_CODE, XW_NEW_NAME, XW_TAX_CODE, XW_COLS };
+
 static enum lr_rc
-crosswalk_row(struct lr_shard *sh, OGRFeatureH f, const int idx[4], const char *path, int64_t row,
-              struct lr_err *err)
+crosswalk_row(struct lr_shard *sh, OGRFeatureH f, const int idx[XW_COLS], const char *path,
+              int64_t row, struct lr_err *err)
 {
     struct lr_commune *c;
     struct lr_commune *arr = realloc(sh->communes, (sh->n_communes + 1) * sizeof(*arr));
+    const char *tax = idx[XW_TAX_CODE] >= 0 ? field_str(f, idx[XW_TAX_CODE]) : NULL;
 
     if (!arr)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     sh->communes = arr;
     c = &arr[sh->n_communes];
     memset(c, 0, sizeof(*c));
-    if (!parse_code(field_str(f, idx[0]), &c->old_code) ||
-        !parse_code(field_str(f, idx[2]), &c->new_code))
+    if (!parse_code(field_str(f, idx[XW_OLD_CODE]), &c->old_code) ||
+        !parse_code(field_str(f, idx[XW_NEW_CODE]), &c->new_code))
         return lr_err_set(err, LR_ERR_INPUT,
                           "'%s' row %lld: fields 'old_code'/'new_code' must be commune codes", path,
                           (long long)row);
-    c->old_name = lr_text_nfc(field_str(f, idx[1]) ? field_str(f, idx[1]) : "");
-    c->new_name = lr_text_nfc(field_str(f, idx[3]) ? field_str(f, idx[3]) : "");
+    c->old_name = lr_text_nfc(field_str(f, idx[XW_OLD_NAME]) ? field_str(f, idx[XW_OLD_NAME]) : "");
+    c->new_name = lr_text_nfc(field_str(f, idx[XW_NEW_NAME]) ? field_str(f, idx[XW_NEW_NAME]) : "");
+    c->tax_code = tax && tax[0] ? lr_text_nfc(tax) : NULL;
     sh->n_communes++;
-    if (!c->old_name || !c->new_name)
+    if (!c->old_name || !c->new_name || (tax && tax[0] && !c->tax_code))
         return lr_err_set(err, LR_ERR_INPUT, "'%s' row %lld: names are not valid UTF-8", path,
                           (long long)row);
     return LR_OK;
@@ -89,18 +95,21 @@ crosswalk_row(struct lr_shard *sh, OGRFeatureH f, const int idx[4], const char *
 enum lr_rc
 lr_refdata_load_crosswalk(struct lr_shard *sh, const char *path, struct lr_err *err)
 {
-    static const char *const names[4] = { "old_code", "old_name", "new_code", "new_name" };
+    static const char *const names[XW_COLS] = { "old_code", "old_name", "new_code", "new_name",
+                                                "tax_code" };
     GDALDatasetH ds = NULL;
     OGRLayerH layer = NULL;
     OGRFeatureH f;
     struct lr_input *in = NULL;
-    int idx[4];
+    int idx[XW_COLS];
     enum lr_rc rc = open_first_layer(path, NULL, &ds, &layer, err);
 
     if (rc == LR_OK)
         rc = record_input(sh, "crosswalk", path, ds, layer, &in, err);
-    for (int i = 0; rc == LR_OK && i < 4; i++)
+    for (int i = 0; rc == LR_OK && i < XW_TAX_CODE; i++)
         rc = lr_source_field(layer, path, names[i], names[i], &idx[i], err);
+    if (rc == LR_OK)
+        idx[XW_TAX_CODE] = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), names[XW_TAX_CODE]);
     while (rc == LR_OK && (f = OGR_L_GetNextFeature(layer))) {
         rc = crosswalk_row(sh, f, idx, path, ++in->features, err);
         OGR_F_Destroy(f);
@@ -110,6 +119,35 @@ lr_refdata_load_crosswalk(struct lr_shard *sh, const char *path, struct lr_err *
     if (ds)
         GDALClose(ds);
     return rc;
+}
+
+void
+lr_refdata_warn_splits(const struct lr_shard *sh)
+{
+    for (size_t i = 0; i < sh->n_communes; i++) {
+        const struct lr_commune *c = &sh->communes[i];
+        size_t n = 0;
+        bool first = true;
+        for (size_t j = 0; j < sh->n_communes; j++) {
+            if (sh->communes[j].old_code != c->old_code)
+                continue;
+            first = first && j >= i;
+            n++;
+        }
+        if (n < 2 || !first)
+            continue;
+        if (sh->n_boundaries)
+            lr_log(LR_LOG_INFO, "load", NULL,
+                   "old commune %05d splits across %zu new communes: each parcel goes to the "
+                   "one its position lies in",
+                   (int)c->old_code, n);
+        else
+            lr_log(LR_LOG_WARN, "load", NULL,
+                   "old commune %05d splits across %zu new communes and no boundaries are "
+                   "given: its parcels all go to %05d (the crosswalk's first row for it); give "
+                   "'communes.boundaries' to place them by position",
+                   (int)c->old_code, n, (int)c->new_code);
+    }
 }
 
 /* Read a polygon feature into a valid MultiPolygon geometry in the target CRS. */

@@ -1,9 +1,11 @@
 /* run.c - the staged runner: run id, work folder, stages in order, failure handling. */
 #include "run.h"
 
+#include "checkpoint.h"
 #include "crs.h"
 #include "geom.h"
 #include "io.h"
+#include "lock.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -25,13 +27,20 @@ static const struct {
     { "publish", lr_stage_publish },
 };
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, pause_over;
 
 static void
 on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
+}
+
+static void
+on_usr1(int sig)
+{
+    (void)sig;
+    pause_over = 1;
 }
 
 struct lr_stage_stat *
@@ -112,6 +121,25 @@ ctx_release(struct lr_ctx *ctx)
     free(ctx->run_dir);
 }
 
+/* Create OUTPUT and take its lock: one run at a time per output folder (lock.h). */
+static enum lr_rc
+lock_output(struct lr_ctx *ctx, struct lr_lock *lk, struct lr_err *err)
+{
+    struct lr_err mk = { LR_OK, "" };
+
+    if (lr_io_mkdirs(ctx->output, 0750, &mk) != LR_OK)
+        return lr_err_set(err, mk.rc == LR_ERR_NOMEM ? LR_ERR_NOMEM : LR_ERR_IO,
+                          "%s; check the output folder's path and permissions or choose another "
+                          "--out",
+                          mk.msg);
+    if (access(ctx->output, W_OK | X_OK) != 0)
+        return lr_err_set(err, LR_ERR_IO,
+                          "cannot write into the output folder '%s': %s; fix its permissions or "
+                          "choose another --out",
+                          ctx->output, strerror(errno));
+    return lr_lock_acquire(lk, ctx->output, err);
+}
+
 /* Prepare OUTPUT/RUN_ID.tmp: a fresh folder (an abandoned one is cleared). */
 static enum lr_rc
 prepare_work_dir(struct lr_ctx *ctx, struct lr_err *err)
@@ -125,26 +153,151 @@ prepare_work_dir(struct lr_ctx *ctx, struct lr_err *err)
             return rc;
         lr_log(LR_LOG_WARN, "run", NULL, "replacing the earlier run folder '%s'", ctx->run_dir);
     }
-    rc = lr_io_mkdirs(ctx->output, 0750, err);
-    if (rc == LR_OK)
-        rc = lr_io_remove_tree(ctx->work_dir, err);
+    rc = lr_io_remove_tree(ctx->work_dir, err);
     if (rc == LR_OK && mkdir(ctx->work_dir, 0750) != 0)
         rc = lr_err_set(err, LR_ERR_IO, "cannot create folder '%s': %s", ctx->work_dir,
                         strerror(errno));
     return rc;
 }
 
+/* A config CRS PROJ does not know is a config error (exit 2) found before any stage runs. */
 static enum lr_rc
-run_stages(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+check_crs(struct lr_ctx *ctx, const char *crs, const char *key, int line, struct lr_err *err)
 {
-    for (size_t i = 0; i < LR_ARRAY_LEN(stages); i++) {
+    struct lr_err scratch = { LR_OK, "" };
+    struct lr_crs_transform *t = NULL;
+    enum lr_rc rc;
+
+    if (!crs)
+        return LR_OK;
+    rc = lr_crs_transform_new(ctx->crs, crs, crs, key, &t, &scratch);
+    lr_crs_transform_free(t);
+    if (rc == LR_ERR_NOMEM)
+        return lr_err_set(err, rc, "out of memory");
+    if (rc != LR_OK && line > 0)
+        return lr_err_set(err, LR_ERR_CONFIG,
+                          "%s:%d: %s '%s' is not a coordinate reference system PROJ knows; write "
+                          "an EPSG code such as EPSG:9212, or WKT",
+                          ctx->cfg->path, line, key, crs);
+    if (rc != LR_OK)
+        return lr_err_set(err, LR_ERR_CONFIG,
+                          "config '%s': %s '%s' is not a coordinate reference system PROJ knows; "
+                          "write an EPSG code such as EPSG:5899, or WKT",
+                          ctx->cfg->path, key, crs);
+    return LR_OK;
+}
+
+static enum lr_rc
+check_config_crs(struct lr_ctx *ctx, struct lr_err *err)
+{
+    const struct lr_config *cfg = ctx->cfg;
+    enum lr_rc rc = check_crs(ctx, cfg->target_crs, "target_crs", 0, err);
+
+    for (size_t i = 0; rc == LR_OK && i < cfg->n_maps; i++)
+        rc = check_crs(ctx, cfg->maps[i].crs, "crs", cfg->maps[i].line, err);
+    return rc;
+}
+
+/* Test hook: LANDREC_TEST_PAUSE_STAGE=<stage>:<seconds> sleeps before that stage, so tests can
+ * kill the run or change an input at a known point; SIGUSR1 ends the pause early. */
+static void
+test_pause(const char *stage)
+{
+    const char *v = getenv("LANDREC_TEST_PAUSE_STAGE");
+    size_t n = strlen(stage);
+    double until;
+    long secs;
+
+    if (!v || strncmp(v, stage, n) != 0 || v[n] != ':')
+        return;
+    secs = strtol(v + n + 1, NULL, 10);
+    pause_over = 0;
+    signal(SIGUSR1, on_usr1);
+    lr_log(LR_LOG_WARN, "run", NULL, "test hook: pausing %ld s before stage '%s' (pid %ld)", secs,
+           stage, (long)getpid());
+    until = lr_now() + (double)secs;
+    while (!interrupted && !pause_over && lr_now() < until)
+        usleep(20000);
+    signal(SIGUSR1, SIG_DFL);
+}
+
+/* Before anything is published: every input (and the config) must still be what was read. */
+static enum lr_rc
+recheck_inputs(const struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_err *err)
+{
+    struct lr_err scratch = { LR_OK, "" };
+    char now[65] = "", then[65];
+    bool changed = false;
+    enum lr_rc rc = LR_OK;
+
+    for (size_t i = 0; rc == LR_OK && !changed && i < sh->n_inputs; i++) {
+        rc = lr_input_changed(&sh->inputs[i], &changed, err);
+        if (rc == LR_OK && changed)
+            return lr_err_set(err, LR_ERR_INPUT,
+                              "input '%s' (%s) changed while the run was reading it (sha256 "
+                              "%.12s... when read); nothing published: run again once the "
+                              "inputs are stable",
+                              sh->inputs[i].path, sh->inputs[i].kind, sh->inputs[i].sha256);
+    }
+    lr_io_sha256_hex(ctx->cfg->sha256, then);
+    if (rc == LR_OK &&
+        (lr_io_sha256_file(ctx->cfg->path, now, &scratch) != LR_OK || strcmp(now, then) != 0))
+        rc = lr_err_set(err, LR_ERR_INPUT,
+                        "config '%s' changed during the run; nothing published: run again",
+                        ctx->cfg->path);
+    return rc;
+}
+
+/* Publish with the checkpoints parked outside the folder it renames (checkpoint.h). */
+static enum lr_rc
+publish(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+{
+    enum lr_rc rc = recheck_inputs(ctx, sh, err);
+
+    if (rc == LR_OK)
+        rc = lr_checkpoint_park(ctx, err);
+    if (rc != LR_OK)
+        return rc;
+    rc = lr_stage_publish(ctx, sh, err);
+    lr_checkpoint_unpark(ctx);
+    return rc;
+}
+
+/* After a stage: its checkpoint. A checkpoint that cannot be written (a full disk) only costs
+ * the resume point: the run goes on from the earlier checkpoint's view. */
+static enum lr_rc
+checkpoint(struct lr_ctx *ctx, struct lr_shard *sh, size_t i, struct lr_err *err)
+{
+    struct lr_err cerr = { LR_OK, "" };
+    enum lr_rc rc = lr_checkpoint_save(ctx, sh, i, stages[i].name, &cerr);
+
+    if (rc == LR_ERR_NOMEM)
+        return lr_err_set(err, rc, "%s", cerr.msg);
+    if (rc != LR_OK)
+        lr_log(LR_LOG_WARN, "run", NULL,
+               "no checkpoint after stage '%s' (%s): --resume would "
+               "redo it",
+               stages[i].name, cerr.msg);
+    return LR_OK;
+}
+
+/* Run the stages from index first on (0, or the one after a resumed checkpoint). */
+static enum lr_rc
+run_stages(struct lr_ctx *ctx, struct lr_shard *sh, size_t first, struct lr_err *err)
+{
+    for (size_t i = first; i < LR_ARRAY_LEN(stages); i++) {
         struct lr_stage_stat *st = &sh->stages[sh->n_stages++];
+        bool last = stages[i].fn == lr_stage_publish;
         double t0 = lr_now();
         enum lr_rc rc;
 
         st->name = stages[i].name;
+        test_pause(stages[i].name);
+        if (interrupted)
+            return lr_err_set(err, LR_ERR_INTERRUPTED, "interrupted before stage '%s'",
+                              stages[i].name);
         lr_log(LR_LOG_INFO, stages[i].name, NULL, "start");
-        rc = stages[i].fn(ctx, sh, err);
+        rc = last ? publish(ctx, sh, err) : stages[i].fn(ctx, sh, err);
         st->seconds = lr_now() - t0;
         if (rc != LR_OK)
             return rc;
@@ -155,8 +308,95 @@ run_stages(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         lr_log(LR_LOG_INFO, stages[i].name, NULL,
                "done in %.3f s: %lld in, %lld out, %lld rejected", st->seconds, (long long)st->in,
                (long long)st->out, (long long)st->rejected);
+        if (!last && (rc = checkpoint(ctx, sh, i, err)) != LR_OK)
+            return rc;
     }
     return LR_OK;
+}
+
+/* --resume: take the shard and outputs of the work folder's checkpoint; *first is the stage to
+ * run next. Without a usable checkpoint (none, damaged, inputs or config changed) every stage
+ * runs again in the same work folder, with a warning naming the reason. */
+static enum lr_rc
+resume(struct lr_ctx *ctx, struct lr_shard *sh, size_t *first, struct lr_err *err)
+{
+    const char *names[LR_ARRAY_LEN(stages)];
+    struct lr_checkpoint_info info;
+    struct lr_err why = { LR_OK, "" };
+    struct stat st;
+    enum lr_rc rc;
+
+    *first = 0;
+    if (stat(ctx->work_dir, &st) != 0) {
+        lr_log(LR_LOG_INFO, "run", NULL, "nothing to resume in '%s': a new run", ctx->work_dir);
+        return prepare_work_dir(ctx, err);
+    }
+    for (size_t i = 0; i < LR_ARRAY_LEN(stages); i++)
+        names[i] = stages[i].name;
+    memset(&info, 0, sizeof(info));
+    rc = lr_checkpoint_load(ctx, sh, names, LR_ARRAY_LEN(names), &info, &why);
+    for (size_t i = 0; rc == LR_OK && i < info.n_outputs; i++)
+        rc = lr_ctx_add_output(ctx, info.outputs[i], err);
+    if (rc == LR_OK)
+        rc = lr_checkpoint_tidy(ctx, &info, err);
+    if (rc == LR_OK)
+        *first = info.stage + 1;
+    lr_checkpoint_info_release(&info);
+    if (rc == LR_OK || err->rc != LR_OK) /* resumed, or a real error (memory, tidying) */
+        return rc;
+    if (rc == LR_ERR_NOMEM)
+        return lr_err_set(err, rc, "%s", why.msg);
+    lr_log(LR_LOG_WARN, "run", NULL, "cannot resume run '%s': %s; running every stage again",
+           ctx->run_id, why.msg);
+    lr_shard_release(sh);
+    lr_shard_init(sh, ctx->cfg);
+    for (size_t i = 0; i < ctx->n_outputs; i++)
+        free(ctx->outputs[i]);
+    ctx->n_outputs = 0;
+    lr_checkpoint_discard(ctx);
+    return prepare_work_dir(ctx, err);
+}
+
+/* Without --run-id, --resume takes the newest OUTPUT/RUN_ID.tmp with a checkpoint of this
+ * config (under the lock: no other run is writing there). */
+static enum lr_rc
+pick_resume_id(struct lr_ctx *ctx, struct lr_err *err)
+{
+    char *id = lr_checkpoint_find(ctx->output, ctx->cfg->sha256);
+
+    if (!id) {
+        lr_log(LR_LOG_INFO, "run", NULL, "no interrupted run of this config in '%s' to resume",
+               ctx->output);
+        return LR_OK;
+    }
+    free(ctx->run_id);
+    free(ctx->work_dir);
+    free(ctx->run_dir);
+    ctx->run_id = id;
+    ctx->work_dir = lr_asprintf("%s/%s.tmp", ctx->output, ctx->run_id);
+    ctx->run_dir = lr_asprintf("%s/%s", ctx->output, ctx->run_id);
+    if (!ctx->work_dir || !ctx->run_dir)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    return LR_OK;
+}
+
+/* The work folder: fresh, or the interrupted one with --resume. */
+static enum lr_rc
+open_work(struct lr_ctx *ctx, struct lr_shard *sh, size_t *first, struct lr_err *err)
+{
+    enum lr_rc rc = LR_OK;
+
+    *first = 0;
+    lr_checkpoint_cleanup(ctx->output);
+    if (ctx->opts->resume && !ctx->opts->run_id)
+        rc = pick_resume_id(ctx, err);
+    if (rc == LR_OK && ctx->opts->resume)
+        return resume(ctx, sh, first, err);
+    if (rc == LR_OK) {
+        lr_checkpoint_discard(ctx);
+        rc = prepare_work_dir(ctx, err);
+    }
+    return rc;
 }
 
 enum lr_rc
@@ -165,6 +405,8 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
     struct lr_config cfg;
     struct lr_ctx ctx;
     struct lr_shard sh;
+    struct lr_lock lock = { -1, NULL };
+    size_t first = 0;
     enum lr_rc rc;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -172,22 +414,34 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
     lr_shard_init(&sh, &cfg);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error (EFBIG), not a silent death */
+    umask(027);               /* outputs hold personal data: files 0640, folders 0750 */
     rc = lr_config_load(opts->config_path, &cfg, err);
     if (rc == LR_OK)
         rc = ctx_init(&ctx, &cfg, opts, err);
     if (rc == LR_OK)
-        rc = prepare_work_dir(&ctx, err);
+        rc = check_config_crs(&ctx, err);
+    if (rc == LR_OK)
+        rc = lock_output(&ctx, &lock, err);
+    if (rc == LR_OK)
+        rc = open_work(&ctx, &sh, &first, err);
     if (rc != LR_OK)
         goto out;
-    lr_log(LR_LOG_INFO, "run", NULL, "run '%s' into '%s' with %d jobs", ctx.run_id, ctx.work_dir,
-           ctx.jobs);
-    rc = run_stages(&ctx, &sh, err);
+    lr_log(LR_LOG_INFO, "run", NULL, "run '%s' into '%s' with %d jobs%s%s", ctx.run_id,
+           ctx.work_dir, ctx.jobs, first ? ", resumed before stage " : "",
+           first ? stages[first].name : "");
+    rc = run_stages(&ctx, &sh, first, err);
     if (rc != LR_OK && rc != LR_ERR_GATE) {
         struct lr_err ignored = { LR_OK, "" };
         lr_manifest_write(&ctx, &sh, "failed", err->msg, &ignored);
-        lr_log(LR_LOG_ERROR, "run", NULL, "run failed; partial work left in '%s'", ctx.work_dir);
+        lr_log(LR_LOG_ERROR, "run", NULL,
+               "run failed; nothing published; partial work left in '%s'%s", ctx.work_dir,
+               rc == LR_ERR_IO ? " (writing failed: check the free space and the file size limit "
+                                 "of the output folder)"
+                               : "");
     }
 out:
+    lr_lock_release(&lock);
     lr_shard_release(&sh);
     ctx_release(&ctx);
     lr_config_release(&cfg);

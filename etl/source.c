@@ -6,12 +6,17 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <ctype.h>
 #include <glob.h>
 #include <math.h>
 #include <ogr_srs_api.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int
 cmp_str(const void *a, const void *b)
@@ -59,17 +64,334 @@ lr_source_glob_free(char **paths, size_t n)
     free(paths);
 }
 
+/* Does path end with ext (".csv"), case-insensitive? */
+static bool
+has_ext(const char *path, const char *ext)
+{
+    size_t n = strlen(path), m = strlen(ext);
+
+    return n >= m && strcasecmp(path + n - m, ext) == 0;
+}
+
+/* The first bytes of a file (0 when it cannot be read). */
+static size_t
+file_head(const char *path, unsigned char *buf, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    size_t got;
+
+    if (!f)
+        return 0;
+    got = fread(buf, 1, n, f);
+    fclose(f);
+    return got;
+}
+
+/* What to do when GDAL cannot open path: hints for the cases people meet. */
+static const char *
+open_hint(const char *path)
+{
+    static const unsigned char ole[8] = { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1 };
+    unsigned char head[512];
+    size_t n = file_head(path, head, sizeof(head) - 1);
+
+    if (n >= 8 && memcmp(head, ole, 8) == 0 && has_ext(path, ".dgn"))
+        return "; this is a MicroStation DGN v8 file, which needs a proprietary library: export "
+               "it from MicroStation as DGN v7, DXF or a shapefile";
+    if (has_ext(path, ".csv") && n > 0) {
+        head[n] = '\0';
+        head[strcspn((char *)head, "\r\n")] = '\0';
+        if (!strpbrk((char *)head, ",;\t"))
+            return "; its first line has no ',', ';' or tab: the delimiter is wrong (e.g. '|' "
+                   "or ':'); save it as comma-separated";
+    }
+    return "";
+}
+
 enum lr_rc
 lr_source_open(const char *path, GDALDatasetH *out, struct lr_err *err)
 {
+    /* raw bytes from DBF (the load stage decodes); closed DXF polylines as polygons */
+    CPLSetThreadLocalConfigOption("SHAPE_ENCODING", "");
+    CPLSetThreadLocalConfigOption("DXF_CLOSED_LINE_AS_POLYGON", "TRUE");
+    /* a spreadsheet's first row is its header, also when every cell is text */
+    CPLSetThreadLocalConfigOption("OGR_XLSX_HEADERS", "FORCE");
+    CPLSetThreadLocalConfigOption("OGR_ODS_HEADERS", "FORCE");
     CPLErrorReset();
     *out = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!*out) {
         const char *why = CPLGetLastErrorMsg();
-        return lr_err_set(err, LR_ERR_INPUT, "cannot read '%s': %s", path,
-                          why && *why ? why : "not a readable vector dataset");
+        return lr_err_set(err, LR_ERR_INPUT, "cannot read '%s': %s%s", path,
+                          why && *why ? why : "not a readable vector dataset", open_hint(path));
     }
     return LR_OK;
+}
+
+/* ---- pre-checks of files whose damage GDAL would turn into silently lost rows ---- */
+
+/* path with its extension replaced by ext (tried as given and upper-case); NULL if absent. */
+static char *
+sibling(const char *path, const char *ext)
+{
+    const char *dot = strrchr(path, '.');
+    size_t base = dot ? (size_t)(dot - path) : strlen(path);
+    char *p = malloc(base + strlen(ext) + 1);
+
+    if (!p)
+        return NULL;
+    memcpy(p, path, base);
+    strcpy(p + base, ext);
+    if (access(p, R_OK) == 0)
+        return p;
+    for (char *c = p + base; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    if (access(p, R_OK) == 0)
+        return p;
+    free(p);
+    return NULL;
+}
+
+static long
+file_size(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* A DBF's header record count and the records its size holds; false if not a DBF. */
+static bool
+dbf_counts(const char *path, long *header, long *physical)
+{
+    unsigned char h[12];
+    long size = file_size(path), hlen, rlen;
+
+    if (file_head(path, h, sizeof(h)) < sizeof(h) || size < 32)
+        return false;
+    *header = (long)h[4] | (long)h[5] << 8 | (long)h[6] << 16 | (long)h[7] << 24;
+    hlen = h[8] | h[9] << 8;
+    rlen = h[10] | h[11] << 8;
+    if (rlen <= 0 || hlen < 32 || hlen > size)
+        return false;
+    *physical = (size - hlen) / rlen; /* a trailing 0x1A end marker is not a record */
+    return true;
+}
+
+static enum lr_rc
+dbf_check(const char *dbf, long shapes, const char *what, struct lr_err *err)
+{
+    long header, physical;
+
+    if (!dbf_counts(dbf, &header, &physical))
+        return lr_err_set(err, LR_ERR_INPUT, "'%s' is not a readable dBASE file", dbf);
+    if (header < physical || (shapes >= 0 && header < shapes))
+        return lr_err_set(err, LR_ERR_INPUT,
+                          "'%s': the .dbf header lists %ld records but the file holds %ld%s%ld: "
+                          "the last rows would be lost; repair the .dbf (re-save it) before "
+                          "loading",
+                          what, header, physical, shapes >= 0 ? " and the .shx indexes " : "",
+                          shapes >= 0 ? shapes : physical);
+    if (header > physical)
+        lr_log(LR_LOG_WARN, "load", NULL,
+               "'%s': the .dbf header lists %ld records but the file holds only %ld; reading "
+               "those",
+               what, header, physical);
+    return LR_OK;
+}
+
+void
+lr_precheck_release(struct lr_precheck *pc)
+{
+    free(pc->wide_rows);
+    free(pc->wide_fields);
+    memset(pc, 0, sizeof(*pc));
+}
+
+enum lr_rc
+lr_source_precheck(const char *path, struct lr_precheck *pc, struct lr_err *err)
+{
+    char *dbf = NULL, *shx = NULL;
+    enum lr_rc rc = LR_OK;
+
+    memset(pc, 0, sizeof(*pc));
+    if (has_ext(path, ".csv"))
+        return lr_source_csv_check(path, pc, err);
+    if (has_ext(path, ".dbf"))
+        return dbf_check(path, -1, path, err);
+    if (!has_ext(path, ".shp") || access(path, R_OK) != 0)
+        return LR_OK;
+    dbf = sibling(path, ".dbf");
+    shx = sibling(path, ".shx");
+    if (!dbf)
+        rc = lr_err_set(err, LR_ERR_INPUT,
+                        "'%s': its .dbf (the attribute table with the parcel keys) is missing; "
+                        "put it next to the .shp",
+                        path);
+    else if (shx)
+        rc = dbf_check(dbf, (file_size(shx) - 100) / 8, path, err);
+    free(dbf);
+    free(shx);
+    return rc;
+}
+
+/* RFC 4180 scan state of lr_source_csv_check. */
+struct csv_scan {
+    char delim;
+    int cols;            /* delimiters in the header line + 1 */
+    long line;           /* current line (1-based) */
+    bool quoted;         /* inside a quoted field */
+    bool field_start;    /* at the start of a field */
+    long quote_line;     /* where the open quote started */
+    int delims_after_nl; /* delimiters seen in the quoted field after a line break */
+    bool nl_in_quote;
+    int fields;       /* delimiters of the current record so far */
+    bool any;         /* the current record holds a character */
+    long record_line; /* where the current record started */
+    int64_t records;  /* records ended, the header included */
+    long merged_line; /* first record over several lines with too many fields (0: none) */
+    int merged_fields;
+    struct lr_precheck *pc;
+    bool nomem;
+};
+
+/* End of a record: too many fields on one line is a finding for that row; over several lines it
+ * means rows were merged (an error). */
+static void
+csv_end_record(struct csv_scan *s)
+{
+    struct lr_precheck *pc = s->pc;
+
+    if (!s->any)
+        return;
+    if (s->fields + 1 > s->cols && s->line > s->record_line && !s->merged_line) {
+        s->merged_line = s->record_line;
+        s->merged_fields = s->fields + 1;
+    } else if (s->fields + 1 > s->cols && s->records > 0) {
+        int64_t *rows = realloc(pc->wide_rows, (pc->n_wide + 1) * sizeof(*rows));
+        int *nf = rows ? realloc(pc->wide_fields, (pc->n_wide + 1) * sizeof(*nf)) : NULL;
+        if (rows)
+            pc->wide_rows = rows;
+        if (nf)
+            pc->wide_fields = nf;
+        if (!rows || !nf) {
+            s->nomem = true;
+            return;
+        }
+        pc->wide_rows[pc->n_wide] = s->records;
+        pc->wide_fields[pc->n_wide++] = s->fields + 1;
+    }
+    s->records++;
+}
+
+/* Feed one byte; false when a quoted field holds what looks like whole rows. */
+static bool
+csv_feed(struct csv_scan *s, int ch, int next)
+{
+    if (s->quoted) {
+        if (ch == '"' && next == '"')
+            return true; /* the caller skips the escaped quote */
+        if (ch == '"')
+            s->quoted = false;
+        else if (ch == '\n') {
+            s->line++;
+            s->nl_in_quote = true;
+        } else if (ch == s->delim && s->nl_in_quote && ++s->delims_after_nl >= s->cols - 1)
+            return false;
+        return true;
+    }
+    if (ch == '"' && s->field_start) {
+        s->quoted = true;
+        s->quote_line = s->line;
+        s->delims_after_nl = 0;
+        s->nl_in_quote = false;
+    }
+    s->fields += ch == s->delim;
+    s->any = s->any || (ch != '\n' && ch != '\r');
+    if (ch == '\n') {
+        csv_end_record(s);
+        s->line++;
+        s->fields = 0;
+        s->any = false;
+        s->record_line = s->line;
+    }
+    s->field_start = ch == s->delim || ch == '\n' || ch == '\r';
+    return true;
+}
+
+/* The header's delimiter (the most frequent of ',', ';', tab) and column count. */
+static void
+csv_header(FILE *f, struct csv_scan *s)
+{
+    char line[8192];
+    int n[3] = { 0, 0, 0 };
+    const char cand[3] = { ',', ';', '\t' };
+    int best = 0;
+
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    for (const char *p = line; *p; p++)
+        for (int i = 0; i < 3; i++)
+            n[i] += *p == cand[i];
+    for (int i = 1; i < 3; i++)
+        if (n[i] > n[best])
+            best = i;
+    s->delim = cand[best];
+    s->cols = n[best] + 1;
+    rewind(f);
+}
+
+static enum lr_rc
+csv_verdict(const char *path, const struct csv_scan *s, bool ok, struct lr_err *err)
+{
+    if (s->nomem)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    if (!ok)
+        return lr_err_set(err, LR_ERR_INPUT,
+                          "'%s' line %ld: a quote opened here runs past line %ld and holds what "
+                          "look like whole rows (unbalanced quotes); those rows would be lost: "
+                          "fix the quoting",
+                          path, s->quote_line, s->line);
+    if (s->quoted)
+        return lr_err_set(err, LR_ERR_INPUT,
+                          "'%s' line %ld: a quote opened here is never closed (unbalanced "
+                          "quotes); every row after it would be lost: fix the quoting",
+                          path, s->quote_line);
+    if (s->merged_line)
+        return lr_err_set(err, LR_ERR_INPUT,
+                          "'%s' line %ld: a row over several lines with %d fields where the "
+                          "header has %d (unbalanced quotes merging rows); rows would be lost: "
+                          "fix the quoting",
+                          path, s->merged_line, s->merged_fields, s->cols);
+    return LR_OK;
+}
+
+enum lr_rc
+lr_source_csv_check(const char *path, struct lr_precheck *pc, struct lr_err *err)
+{
+    struct csv_scan s = { 0 };
+    FILE *f = fopen(path, "rb");
+    int ch, next;
+    bool ok = true;
+
+    if (!f)
+        return LR_OK; /* the open reports it */
+    s.pc = pc;
+    csv_header(f, &s);
+    pc->header_fields = s.cols;
+    s.line = s.record_line = 1;
+    s.field_start = true;
+    ch = fgetc(f);
+    while (ok && ch != EOF) {
+        next = fgetc(f);
+        ok = csv_feed(&s, ch, next);
+        if (s.quoted && ch == '"' && next == '"')
+            next = fgetc(f); /* skip the escaped quote */
+        ch = next;
+    }
+    if (ok && !s.quoted)
+        csv_end_record(&s); /* a last line without a line break */
+    fclose(f);
+    return csv_verdict(path, &s, ok, err);
 }
 
 enum lr_rc
@@ -102,6 +424,18 @@ lr_source_hash(GDALDatasetH ds, const char *path, char hex[65], struct lr_err *e
     EVP_MD_CTX_free(md);
     CSLDestroy(files);
     return rc;
+}
+
+enum lr_rc
+lr_source_hash_text(const char *text, char hex[65], struct lr_err *err)
+{
+    unsigned char digest[32];
+    unsigned int n = 0;
+
+    if (!EVP_Digest(text ? text : "", text ? strlen(text) : 0, digest, &n, EVP_sha256(), NULL))
+        return lr_err_set(err, LR_ERR_INTERNAL, "cannot compute a checksum");
+    lr_io_sha256_hex(digest, hex);
+    return LR_OK;
 }
 
 enum lr_rc
@@ -220,8 +554,9 @@ lr_source_layer_crs(OGRLayerH layer)
     const char *opts[] = { "FORMAT=WKT2_2019", NULL };
     char *wkt = NULL, *out;
 
-    if (!srs)
-        return NULL;
+    if (!srs || OSRIsLocal(srs) ||
+        (OSRGetName(srs) && strncmp(OSRGetName(srs), "Undefined", 9) == 0))
+        return NULL; /* none, or GeoPackage's "Undefined cartesian/geographic SRS" */
     if (OSRExportToWktEx(srs, &wkt, opts) != OGRERR_NONE || !wkt) {
         CPLFree(wkt);
         return NULL;

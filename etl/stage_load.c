@@ -1,468 +1,299 @@
-/* stage_load.c - read every input through OGR into the shard's tables: crosswalk, boundaries,
- * price zones, map parcels (coordinates in their source CRS) and register records. Text is read
- * as raw bytes and decoded here (text.h); keys are normalised (model.h). A bad feature or row
- * becomes a rejected parcel/record with a reason; an unreadable input stops the run (exit 3). */
-#include "crs.h"
+/* stage_load.c - read every input into the shard's tables: crosswalk, boundaries and price zones
+ * (refdata.c, on this thread), then map and register files (load_layer.c) on ctx->jobs threads,
+ * one file per task, each thread with its own GDAL datasets and PROJ context. Parts are merged
+ * in task order (sources in config order, files sorted), so the shard does not depend on the
+ * thread count; of several failing files the first in that order is reported. A bad feature or
+ * row becomes a rejected parcel/record with a reason; an unreadable input or an unsafe CRS
+ * stops the run (exit 3). */
 #include "geom.h"
 #include "landuse.h"
-#include "money.h"
+#include "load_int.h"
 #include "refdata.h"
 #include "source.h"
 #include "stage.h"
-#include "text.h"
 
-#include <cpl_conv.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Logical text fields of a source, with their column index and encoding. */
-enum fld {
-    F_COMMUNE,
-    F_SHEET,
-    F_PARCEL,
-    F_LAND_USE,
-    F_AREA,
-    F_SCALE,
-    F_OWNER_NAME,
-    F_OWNER_ID,
-    F_CERTIFICATE,
-    F_ADDRESS,
-    F_PLACE,
-    F_COUNT
+struct task_list {
+    struct lr_load_task *v;
+    size_t n, cap;
 };
-
-static const char *const fld_names[F_COUNT] = {
-    "commune",    "sheet",    "parcel",      "land_use", "area",  "scale",
-    "owner_name", "owner_id", "certificate", "address",  "place",
-};
-
-struct layer_reader {
-    const struct lr_source *src;
-    const char *path;
-    OGRLayerH layer;
-    struct lr_input *input;
-    size_t input_idx;
-    int idx[F_COUNT];
-    enum lr_encoding enc[F_COUNT];
-    struct lr_buf buf;
-};
-
-static const char *
-fieldmap_get(const struct lr_fieldmap *m, enum fld f)
-{
-    const char *const v[F_COUNT] = { m->commune,     m->sheet,   m->parcel,     m->land_use,
-                                     m->area,        m->scale,   m->owner_name, m->owner_id,
-                                     m->certificate, m->address, m->place };
-    return v[f];
-}
-
-/* Decoded NFC text of field f of feat; NULL when unmapped or null. Caller frees. */
-static char *
-field_text(struct layer_reader *r, OGRFeatureH feat, enum fld f)
-{
-    const char *raw;
-    size_t bad = 0;
-
-    if (r->idx[f] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, r->idx[f]))
-        return NULL;
-    raw = OGR_F_GetFieldAsString(feat, r->idx[f]);
-    if (lr_text_decode(r->enc[f], raw, strlen(raw), &r->buf, &bad) != LR_OK)
-        return NULL;
-    if (r->enc[f] != LR_ENC_UTF8) {
-        for (const char *p = raw; *p; p++)
-            if ((unsigned char)*p >= 0x80) {
-                r->input->converted++;
-                break;
-            }
-    }
-    return lr_buf_detach(&r->buf);
-}
-
-/* Trim and upper-case a code in place. */
-static char *
-norm_code(char *s)
-{
-    char *b = s, *e;
-
-    if (!s)
-        return NULL;
-    while (*b == ' ' || *b == '\t')
-        b++;
-    e = b + strlen(b);
-    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-        e--;
-    memmove(s, b, (size_t)(e - b));
-    s[e - b] = '\0';
-    for (char *c = s; *c; c++)
-        if (*c >= 'a' && *c <= 'z')
-            *c = (char)(*c - 'a' + 'A');
-    return s;
-}
-
-/* For encoding auto: detect each mapped text field's encoding from a sample of the layer. */
-static void
-detect_encodings(struct layer_reader *r)
-{
-    enum { SAMPLE = 2000 };
-    for (int f = 0; f < F_COUNT; f++) {
-        char **vals = calloc(SAMPLE, sizeof(char *));
-        size_t n = 0;
-        bool ambiguous = false;
-        OGRFeatureH feat;
-        if (r->enc[f] != LR_ENC_AUTO || r->idx[f] < 0 || !vals) {
-            free(vals);
-            continue;
-        }
-        OGR_L_ResetReading(r->layer);
-        while (n < SAMPLE && (feat = OGR_L_GetNextFeature(r->layer))) {
-            if (OGR_F_IsFieldSetAndNotNull(feat, r->idx[f]))
-                vals[n++] = strdup(OGR_F_GetFieldAsString(feat, r->idx[f]));
-            OGR_F_Destroy(feat);
-        }
-        r->enc[f] = lr_text_detect((const char *const *)vals, n, &ambiguous);
-        if (ambiguous) {
-            r->input->ambiguous += (int64_t)n;
-            lr_log(LR_LOG_WARN, "load", NULL,
-                   "'%s' layer '%s' field '%s': encoding ambiguous, decoding as %s", r->path,
-                   OGR_L_GetName(r->layer), fld_names[f], lr_encoding_name(r->enc[f]));
-        }
-        for (size_t i = 0; i < n; i++)
-            free(vals[i]);
-        free(vals);
-    }
-    OGR_L_ResetReading(r->layer);
-}
 
 static enum lr_rc
-reader_init(struct layer_reader *r, const char *path, OGRLayerH layer, const struct lr_source *src,
-            struct lr_err *err)
+task_add(struct task_list *l, const struct lr_source *src, bool is_map, char *path,
+         struct lr_err *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct lr_load_task *v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            free(path);
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    memset(&l->v[l->n], 0, sizeof(l->v[0]));
+    l->v[l->n].src = src;
+    l->v[l->n].is_map = is_map;
+    l->v[l->n].path = path;
+    l->n++;
+    return LR_OK;
+}
+
+/* One task per file of each source (globs expanded, sorted), one per query source. */
+static enum lr_rc
+tasks_build(const struct lr_config *cfg, struct task_list *l, struct lr_err *err)
 {
     enum lr_rc rc = LR_OK;
 
-    r->src = src;
-    r->path = path;
-    r->layer = layer;
-    lr_buf_init(&r->buf);
-    for (int f = 0; f < F_COUNT && rc == LR_OK; f++) {
-        rc = lr_source_field(layer, path, fieldmap_get(&src->fields, (enum fld)f), fld_names[f],
-                             &r->idx[f], err);
-        r->enc[f] = src->encoding;
+    for (size_t k = 0; rc == LR_OK && k < cfg->n_maps + cfg->n_registers; k++) {
+        bool is_map = k < cfg->n_maps;
+        const struct lr_source *src = is_map ? &cfg->maps[k] : &cfg->registers[k - cfg->n_maps];
+        char **paths = NULL;
+        size_t n = 0;
+        if (!src->path) {
+            rc = task_add(l, src, false, NULL, err);
+            continue;
+        }
+        rc = lr_source_glob(src->path, &paths, &n, err);
+        for (size_t i = 0; rc == LR_OK && i < n; i++) {
+            rc = task_add(l, src, is_map, paths[i], err);
+            paths[i] = NULL;
+        }
+        lr_source_glob_free(paths, n);
     }
     return rc;
 }
 
-static enum lr_rc
-add_input(struct lr_shard *sh, const char *kind, const char *path, OGRLayerH layer, GDALDatasetH ds,
-          struct layer_reader *r, struct lr_err *err)
+static void
+tasks_free(struct task_list *l)
 {
-    struct lr_input *in = lr_shard_add_input(sh);
-
-    if (!in)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    in->kind = strdup(kind);
-    in->path = strdup(path);
-    in->layer = layer ? strdup(OGR_L_GetName(layer)) : NULL;
-    if (!in->kind || !in->path)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    if (r) {
-        r->input = in;
-        r->input_idx = sh->n_inputs - 1;
+    for (size_t i = 0; i < l->n; i++) {
+        l->v[i].part.landuse = NULL;
+        lr_shard_release(&l->v[i].part);
+        free(l->v[i].path);
     }
-    return lr_source_hash(ds, path, in->sha256, err);
+    free(l->v);
 }
 
-/* Layers to read from ds: the named one, or every layer. */
-static enum lr_rc
-pick_layers(GDALDatasetH ds, const char *path, const char *name, bool first_only, OGRLayerH *layers,
-            int *n, struct lr_err *err)
-{
-    int count = GDALDatasetGetLayerCount(ds);
+struct pool {
+    const struct lr_load_env *env;
+    struct task_list *tasks;
+    size_t next;
+    pthread_mutex_t mu;
+};
 
-    *n = 0;
-    if (name) {
-        layers[0] = GDALDatasetGetLayerByName(ds, name);
-        if (!layers[0])
-            return lr_err_set(err, LR_ERR_INPUT, "'%s': no layer '%s'", path, name);
-        *n = 1;
-        return LR_OK;
-    }
-    if (count == 0)
-        return lr_err_set(err, LR_ERR_INPUT, "'%s': no layer to read", path);
-    for (int i = 0; i < count && *n < 64; i++) {
-        layers[(*n)++] = GDALDatasetGetLayer(ds, i);
-        if (first_only)
+static void *
+worker(void *arg)
+{
+    struct pool *p = arg;
+    struct lr_crs_ctx *crs = lr_crs_ctx_new();
+
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&p->mu);
+        i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->tasks->n)
             break;
+        if (!crs)
+            p->tasks->v[i].rc = lr_err_set(&p->tasks->v[i].err, LR_ERR_NOMEM, "out of memory");
+        else
+            lr_load_task_run(p->env, crs, &p->tasks->v[i]);
     }
+    lr_crs_ctx_free(crs);
+    return NULL;
+}
+
+/* Run every task on up to jobs threads (this thread works too). */
+static enum lr_rc
+tasks_run(const struct lr_load_env *env, struct task_list *l, int jobs, struct lr_err *err)
+{
+    struct pool p = { env, l, 0, PTHREAD_MUTEX_INITIALIZER };
+    size_t nthreads = jobs > 1 ? (size_t)jobs - 1 : 0;
+    pthread_t *th;
+    size_t started = 0;
+
+    if (nthreads >= l->n)
+        nthreads = l->n ? l->n - 1 : 0;
+    th = calloc(nthreads ? nthreads : 1, sizeof(*th));
+    if (!th)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < nthreads; i++)
+        if (pthread_create(&th[i], NULL, worker, &p) == 0)
+            started++;
+    worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
     return LR_OK;
 }
 
-/* Parse the integer text of a map field (scale, commune code). */
-static bool
-parse_int_text(const char *s, int32_t *out)
+/* Move a task's part into sh: inputs, parcels and records appended, their cross-references and
+ * the issues' indices shifted. The part keeps only what is freed with it. */
+static enum lr_rc
+merge_part(struct lr_shard *sh, struct lr_shard *part, struct lr_err *err)
 {
-    struct lr_key k;
+    size_t in0 = sh->n_inputs, p0 = sh->n_parcels, r0 = sh->n_records;
 
-    if (!lr_key_parse(s, "1", "1", &k))
+    for (size_t i = 0; i < part->n_inputs; i++) {
+        struct lr_input *in = lr_shard_add_input(sh);
+        if (!in)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        *in = part->inputs[i];
+    }
+    part->n_inputs = 0;
+    for (size_t i = 0; i < part->n_parcels; i++) {
+        struct lr_parcel *p = lr_shard_add_parcel(sh);
+        if (!p)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        *p = part->parcels[i];
+        p->input += (uint32_t)in0;
+    }
+    part->n_parcels = 0;
+    for (size_t i = 0; i < part->n_records; i++) {
+        struct lr_record *r = lr_shard_add_record(sh);
+        if (!r)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        *r = part->records[i];
+        r->input += (uint32_t)in0;
+    }
+    part->n_records = 0;
+    for (size_t i = 0; i < part->n_issues; i++) {
+        const struct lr_issue *is = &part->issues[i];
+        if (lr_shard_add_issue(sh, is->parcel >= 0 ? is->parcel + (int64_t)p0 : -1,
+                               is->record >= 0 ? is->record + (int64_t)r0 : -1, is->cls, is->x,
+                               is->y, is->detail) != LR_OK)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    }
+    sh->map_input += part->map_input;
+    sh->register_input += part->register_input;
+    return LR_OK;
+}
+
+/* ---- the same parcel delivered twice ---- */
+
+struct dup_view {
+    const struct lr_shard *sh;
+    size_t *idx;
+    size_t n;
+};
+
+static int
+cmp_parcel_key(const void *a, const void *b, void *arg)
+{
+    const struct lr_shard *sh = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = lr_key_cmp(&sh->parcels[i].key, &sh->parcels[j].key);
+
+    return c ? c : (i < j ? -1 : i > j);
+}
+
+/* Same coordinates (to the millimetre) in the same source CRS? */
+static bool
+same_feature(const struct lr_shard *sh, const struct lr_parcel *a, const struct lr_parcel *b)
+{
+    const char *ca = sh->inputs[a->input].src_crs, *cb = sh->inputs[b->input].src_crs;
+
+    if (a->input == b->input || !ca || !cb || strcmp(ca, cb) != 0 ||
+        a->shape.npts != b->shape.npts || a->shape.nrings != b->shape.nrings)
         return false;
-    *out = k.commune;
+    for (size_t k = 0; k < 2 * (size_t)a->shape.npts; k++)
+        if (fabs(a->shape.xy[k] - b->shape.xy[k]) > 1e-3)
+            return false;
     return true;
 }
 
 static enum lr_rc
-reject_issue(struct lr_shard *sh, int64_t parcel, int64_t record, enum lr_issue_class why,
-             const struct layer_reader *r, int64_t fid, const char *what, struct lr_err *err)
+reject_copy(struct lr_shard *sh, size_t keep, size_t drop, struct lr_err *err)
 {
-    char detail[512];
+    struct lr_parcel *p = &sh->parcels[drop];
+    char key[LR_KEY_STR_MAX], detail[1024];
 
-    snprintf(detail, sizeof(detail), "'%s' layer '%s' feature %lld: %s", r->path,
-             OGR_L_GetName(r->layer), (long long)fid, what);
-    if (lr_shard_add_issue(sh, parcel, record, why, 0, 0, detail) != LR_OK)
+    lr_key_format(&p->key, key);
+    snprintf(detail, sizeof(detail),
+             "'%s' layer '%s' feature %lld: parcel %s is the same feature as '%s' layer '%s' "
+             "feature %lld (delivered twice); loaded once",
+             sh->inputs[p->input].path, sh->inputs[p->input].layer, (long long)p->fid, key,
+             sh->inputs[sh->parcels[keep].input].path, sh->inputs[sh->parcels[keep].input].layer,
+             (long long)sh->parcels[keep].fid);
+    p->status = LR_ST_REJECTED;
+    p->reject = LR_IS_DUPLICATE_FEATURE;
+    if (lr_shard_add_issue(sh, (int64_t)drop, -1, LR_IS_DUPLICATE_FEATURE, 0, 0, detail) != LR_OK)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     return LR_OK;
 }
 
-/* Key fields of a feature into key; raw texts kept for the message. */
+/* Map features delivered twice (the same key and the same coordinates in the same CRS, from two
+ * files, as adjacent sheets may both carry an edge parcel) are one parcel: each later copy (in
+ * task order) is rejected as duplicate_feature naming the first. The same key with another
+ * geometry stays for the match stage (duplicate_key). */
+static enum lr_rc
+dedupe(struct lr_shard *sh, struct lr_err *err)
+{
+    size_t *idx = malloc((sh->n_parcels + 1) * sizeof(*idx)), n = 0, dropped = 0;
+    enum lr_rc rc = LR_OK;
+
+    if (!idx)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < sh->n_parcels; i++)
+        if (sh->parcels[i].status != LR_ST_REJECTED)
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof(*idx), cmp_parcel_key, sh);
+    for (size_t a = 0; rc == LR_OK && a < n; a++) {
+        const struct lr_parcel *pa = &sh->parcels[idx[a]];
+        if (pa->status == LR_ST_REJECTED)
+            continue;
+        for (size_t b = a + 1;
+             rc == LR_OK && b < n && lr_key_cmp(&pa->key, &sh->parcels[idx[b]].key) == 0; b++)
+            if (sh->parcels[idx[b]].status != LR_ST_REJECTED &&
+                same_feature(sh, pa, &sh->parcels[idx[b]])) {
+                rc = reject_copy(sh, idx[a], idx[b], err);
+                dropped++;
+            }
+    }
+    if (dropped)
+        lr_log(LR_LOG_INFO, "load", NULL, "%zu map features delivered twice were loaded once",
+               dropped);
+    free(idx);
+    return rc;
+}
+
+/* Where the province is, in the target CRS: the box around the commune boundaries and the
+ * price zones (both already in the target CRS). false when there are none. */
 static bool
-read_key(struct layer_reader *r, OGRFeatureH feat, struct lr_key *key, char *why, size_t n)
+reference_box(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_bbox *b)
 {
-    char *c = field_text(r, feat, F_COMMUNE), *s = field_text(r, feat, F_SHEET),
-         *p = field_text(r, feat, F_PARCEL);
-    bool ok = lr_key_parse(c, s, p, key);
+    bool any = false;
 
-    if (!ok)
-        snprintf(why, n, "fields '%s'/'%s'/'%s' = '%.20s'/'%.20s'/'%.20s' are not a parcel key",
-                 fieldmap_get(&r->src->fields, F_COMMUNE), fieldmap_get(&r->src->fields, F_SHEET),
-                 fieldmap_get(&r->src->fields, F_PARCEL), c ? c : "", s ? s : "", p ? p : "");
-    free(c);
-    free(s);
-    free(p);
-    return ok;
+    for (size_t i = 0; i < sh->n_boundaries + sh->n_zones; i++) {
+        const void *g =
+            i < sh->n_boundaries ? sh->boundaries[i].geom : sh->zones[i - sh->n_boundaries].geom;
+        struct lr_bbox e;
+        if (!g || !lr_geom_bounds(ctx->geom, g, &e.minx, &e.miny, &e.maxx, &e.maxy))
+            continue;
+        if (!any)
+            *b = e;
+        any = true;
+        b->minx = e.minx < b->minx ? e.minx : b->minx;
+        b->miny = e.miny < b->miny ? e.miny : b->miny;
+        b->maxx = e.maxx > b->maxx ? e.maxx : b->maxx;
+        b->maxy = e.maxy > b->maxy ? e.maxy : b->maxy;
+    }
+    return any;
 }
 
+/* The reference inputs, on this thread. */
 static enum lr_rc
-map_attributes(struct lr_shard *sh, struct layer_reader *r, OGRFeatureH feat, struct lr_parcel *p,
-               const struct lr_source *src)
+load_refdata(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
-    char *lu = norm_code(field_text(r, feat, F_LAND_USE));
-    char *area = field_text(r, feat, F_AREA), *scale = field_text(r, feat, F_SCALE);
-    char *owner = field_text(r, feat, F_OWNER_NAME);
-    struct lr_err ignored = { LR_OK, "" };
-
-    p->place = field_text(r, feat, F_PLACE);
-    p->land_use_raw = lu;
-    p->land_use = lu ? strdup(lr_landuse_current(sh->landuse, lu)) : NULL;
-    if (area && lr_money_parse_area(area, &p->area_attr_dm2, &ignored) != LR_OK)
-        p->area_attr_dm2 = -1;
-    p->scale = src->scale > 0 ? src->scale : sh->cfg->default_scale;
-    if (scale) {
-        int32_t v;
-        if (parse_int_text(scale, &v) && v > 0)
-            p->scale = v;
-    }
-    if (owner && owner[0]) {
-        p->has_owner = true;
-        p->owner_hash = 1469598103934665603ULL;
-        for (const unsigned char *c = (const unsigned char *)owner; *c; c++)
-            p->owner_hash = (p->owner_hash ^ *c) * 1099511628211ULL;
-    }
-    free(area);
-    free(scale);
-    free(owner);
-    return LR_OK;
-}
-
-static enum lr_rc
-load_map_feature(struct lr_shard *sh, struct layer_reader *r, OGRFeatureH feat,
-                 const struct lr_source *src, bool assumed, struct lr_err *err)
-{
-    struct lr_parcel *p = lr_shard_add_parcel(sh);
-    int64_t idx = (int64_t)sh->n_parcels - 1;
-    enum lr_issue_class why;
-    char msg[256];
-
-    if (!p)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    p->input = (uint32_t)r->input_idx;
-    p->fid = OGR_F_GetFID(feat);
-    map_attributes(sh, r, feat, p, src);
-    if (!read_key(r, feat, &p->key, msg, sizeof(msg))) {
-        p->status = LR_ST_REJECTED;
-        p->reject = LR_IS_BAD_KEY;
-        return reject_issue(sh, idx, -1, LR_IS_BAD_KEY, r, p->fid, msg, err);
-    }
-    switch (lr_source_shape(OGR_F_GetGeometryRef(feat), &p->shape, &why)) {
-    case LR_OK:
-        break;
-    case LR_ERR_NOMEM:
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    default:
-        p->status = LR_ST_REJECTED;
-        p->reject = why;
-        return reject_issue(sh, idx, -1, why, r, p->fid, lr_issue_name(why), err);
-    }
-    if (assumed && lr_shard_add_issue(sh, idx, -1, LR_IS_CRS_ASSUMED, 0, 0,
-                                      "no CRS in the file; the config's crs was used") != LR_OK)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    return LR_OK;
-}
-
-/* The CRS a map layer is read in: its own, or the config's (assumed / forced). */
-static enum lr_rc
-layer_crs(const struct lr_source *src, OGRLayerH layer, const char *path, struct lr_input *in,
-          struct lr_err *err)
-{
-    char *own = lr_source_layer_crs(layer);
-
-    if (own && !src->force) {
-        in->src_crs = own;
-        return LR_OK;
-    }
-    free(own);
-    if (!src->crs)
-        return lr_err_set(err, LR_ERR_INPUT,
-                          "'%s' layer '%s' has no CRS and the config gives none; add 'crs:' "
-                          "(e.g. EPSG:9212) to this source",
-                          path, OGR_L_GetName(layer));
-    in->src_crs = strdup(src->crs);
-    in->crs_assumed = !src->force;
-    return in->src_crs ? LR_OK : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-}
-
-static enum lr_rc
-load_map_layer(struct lr_shard *sh, const struct lr_source *src, const char *path, GDALDatasetH ds,
-               OGRLayerH layer, struct lr_err *err)
-{
-    struct layer_reader r;
-    OGRFeatureH feat;
-    enum lr_rc rc;
-
-    memset(&r, 0, sizeof(r));
-    rc = reader_init(&r, path, layer, src, err);
-    if (rc == LR_OK && (r.idx[F_SHEET] < 0 || r.idx[F_PARCEL] < 0 || r.idx[F_COMMUNE] < 0))
-        rc = lr_err_set(err, LR_ERR_CONFIG,
-                        "map source '%s': fields 'commune', 'sheet' and 'parcel' must be mapped",
-                        path);
-    if (rc == LR_OK)
-        rc = add_input(sh, "map", path, layer, ds, &r, err);
-    if (rc == LR_OK)
-        rc = layer_crs(src, layer, path, r.input, err);
-    if (rc == LR_OK)
-        detect_encodings(&r);
-    OGR_L_ResetReading(layer);
-    while (rc == LR_OK && (feat = OGR_L_GetNextFeature(layer))) {
-        sh->map_input++;
-        r.input->features++;
-        rc = load_map_feature(sh, &r, feat, src, r.input->crs_assumed, err);
-        OGR_F_Destroy(feat);
-    }
-    lr_buf_release(&r.buf);
-    return rc;
-}
-
-typedef enum lr_rc (*layer_fn)(struct lr_shard *sh, const struct lr_source *src, const char *path,
-                               GDALDatasetH ds, OGRLayerH layer, struct lr_err *err);
-
-/* Open every file of a source (globs expanded) and run fn on each picked layer. */
-static enum lr_rc
-for_each_layer(struct lr_shard *sh, const struct lr_source *src, bool first_only, layer_fn fn,
-               struct lr_err *err)
-{
-    char **paths = NULL;
-    size_t n = 0;
-    enum lr_rc rc = lr_source_glob(src->path, &paths, &n, err);
-
-    for (size_t i = 0; rc == LR_OK && i < n; i++) {
-        GDALDatasetH ds = NULL;
-        OGRLayerH layers[64];
-        int nl = 0;
-        rc = lr_source_open(paths[i], &ds, err);
-        if (rc == LR_OK)
-            rc = pick_layers(ds, paths[i], src->layer, first_only, layers, &nl, err);
-        for (int l = 0; rc == LR_OK && l < nl; l++)
-            rc = fn(sh, src, paths[i], ds, layers[l], err);
-        if (ds)
-            GDALClose(ds);
-    }
-    lr_source_glob_free(paths, n);
-    return rc;
-}
-
-static enum lr_rc
-record_attributes(struct layer_reader *r, OGRFeatureH feat, struct lr_record *rec,
-                  struct lr_shard *sh, int64_t idx, struct lr_err *err)
-{
-    char *lu = norm_code(field_text(r, feat, F_LAND_USE));
-    char *area = field_text(r, feat, F_AREA);
-    struct lr_err perr = { LR_OK, "" };
-    enum lr_rc rc = LR_OK;
-
-    rec->land_use = lu ? strdup(lr_landuse_current(sh->landuse, lu)) : NULL;
-    rec->owner_name = field_text(r, feat, F_OWNER_NAME);
-    rec->owner_id = field_text(r, feat, F_OWNER_ID);
-    rec->certificate = field_text(r, feat, F_CERTIFICATE);
-    rec->address = field_text(r, feat, F_ADDRESS);
-    if (area && lr_money_parse_area(area, &rec->area_dm2, &perr) != LR_OK) {
-        rec->area_dm2 = -1;
-        rc = reject_issue(sh, -1, idx, LR_IS_BAD_VALUE, r, rec->row, perr.msg, err);
-    } else if (!area && r->idx[F_AREA] >= 0) {
-        rc = reject_issue(sh, -1, idx, LR_IS_BAD_VALUE, r, rec->row, "area is empty", err);
-    }
-    free(lu);
-    free(area);
-    return rc;
-}
-
-static enum lr_rc
-load_register_layer(struct lr_shard *sh, const struct lr_source *src, const char *path,
-                    GDALDatasetH ds, OGRLayerH layer, struct lr_err *err)
-{
-    struct layer_reader r;
-    OGRFeatureH feat;
-    enum lr_rc rc;
-    int64_t row = 0;
-
-    memset(&r, 0, sizeof(r));
-    rc = reader_init(&r, path, layer, src, err);
-    if (rc == LR_OK && (r.idx[F_SHEET] < 0 || r.idx[F_PARCEL] < 0 || r.idx[F_COMMUNE] < 0))
-        rc = lr_err_set(err, LR_ERR_CONFIG,
-                        "register source '%s': fields 'commune', 'sheet' and 'parcel' must be "
-                        "mapped",
-                        path);
-    if (rc == LR_OK)
-        rc = add_input(sh, "register", path, layer, ds, &r, err);
-    if (rc == LR_OK)
-        detect_encodings(&r);
-    while (rc == LR_OK && (feat = OGR_L_GetNextFeature(layer))) {
-        struct lr_record *rec = lr_shard_add_record(sh);
-        int64_t idx = (int64_t)sh->n_records - 1;
-        char msg[256];
-        if (!rec) {
-            OGR_F_Destroy(feat);
-            rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-            break;
-        }
-        sh->register_input++;
-        r.input->features++;
-        rec->input = (uint32_t)r.input_idx;
-        rec->row = ++row;
-        rc = record_attributes(&r, feat, rec, sh, idx, err);
-        if (rc == LR_OK && !read_key(&r, feat, &rec->key, msg, sizeof(msg))) {
-            rec->status = LR_ST_REJECTED;
-            rec->reject = LR_IS_BAD_KEY;
-            rc = reject_issue(sh, -1, idx, LR_IS_BAD_KEY, &r, rec->row, msg, err);
-        }
-        OGR_F_Destroy(feat);
-    }
-    lr_buf_release(&r.buf);
-    return rc;
-}
-
-enum lr_rc
-lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
-{
-    struct lr_stage_stat *st = lr_stage_current(sh);
     const struct lr_config *cfg = ctx->cfg;
-    enum lr_rc rc = LR_OK;
+    enum lr_rc rc;
 
     sh->landuse = calloc(1, sizeof(*sh->landuse));
     if (!sh->landuse)
@@ -474,22 +305,62 @@ lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         rc = lr_refdata_load_boundaries(sh, ctx->geom, ctx->crs, cfg->boundaries, err);
     if (rc == LR_OK)
         rc = lr_refdata_load_zones(sh, ctx->geom, ctx->crs, err);
-    for (size_t i = 0; rc == LR_OK && i < cfg->n_maps; i++)
-        rc = for_each_layer(sh, &cfg->maps[i], false, load_map_layer, err);
-    for (size_t i = 0; rc == LR_OK && i < cfg->n_registers; i++) {
-        if (!cfg->registers[i].path)
-            rc = lr_err_set(err, LR_ERR_CONFIG,
-                            "register source %zu: a PostgreSQL query source is not yet "
-                            "available; export the register to CSV",
-                            i + 1);
-        else
-            rc = for_each_layer(sh, &cfg->registers[i], true, load_register_layer, err);
+    if (rc == LR_OK)
+        lr_refdata_warn_splits(sh);
+    return rc;
+}
+
+/* Merge every part in task order; the first failed task (in that order) is the error. */
+static enum lr_rc
+merge_all(struct lr_shard *sh, struct task_list *l, struct lr_err *err)
+{
+    enum lr_rc rc = LR_OK;
+
+    for (size_t i = 0; rc == LR_OK && i < l->n; i++) {
+        if (l->v[i].rc != LR_OK)
+            return lr_err_set(err, l->v[i].rc, "%s", l->v[i].err.msg);
+        rc = merge_part(sh, &l->v[i].part, err);
     }
+    if (rc == LR_OK && sh->map_input == 0)
+        rc = lr_err_set(err, LR_ERR_INPUT,
+                        "the map sources hold no feature at all; check 'sources.maps' paths "
+                        "and layers");
+    return rc;
+}
+
+static void
+count_stage(struct lr_shard *sh)
+{
+    struct lr_stage_stat *st = lr_stage_current(sh);
+
     st->in = sh->map_input + sh->register_input;
     for (size_t i = 0; i < sh->n_parcels; i++)
         st->rejected += sh->parcels[i].status == LR_ST_REJECTED;
     for (size_t i = 0; i < sh->n_records; i++)
         st->rejected += sh->records[i].status == LR_ST_REJECTED;
     st->out = st->in - st->rejected;
+}
+
+enum lr_rc
+lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+{
+    struct task_list tasks = { NULL, 0, 0 };
+    struct lr_bbox ref;
+    struct lr_load_env env = { ctx->cfg, NULL, NULL };
+    enum lr_rc rc = load_refdata(ctx, sh, err);
+
+    env.landuse = sh->landuse;
+    if (rc == LR_OK && reference_box(ctx, sh, &ref))
+        env.ref = &ref;
+    if (rc == LR_OK)
+        rc = tasks_build(ctx->cfg, &tasks, err);
+    if (rc == LR_OK)
+        rc = tasks_run(&env, &tasks, ctx->jobs, err);
+    if (rc == LR_OK)
+        rc = merge_all(sh, &tasks, err);
+    if (rc == LR_OK)
+        rc = dedupe(sh, err);
+    tasks_free(&tasks);
+    count_stage(sh);
     return rc;
 }

@@ -13,25 +13,27 @@
 #include "money.h"
 #include "stage.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the key-sorted view ---- */
 
-/* Stable LSD radix sort of a by key, 16-bit digits; passes where every key has the same digit
- * are skipped. tmp holds n elements. */
+/* Stable LSD radix sort of a by key, 16-bit digits, ping-ponging between a and tmp (n
+ * elements each); passes where every key has the same digit are skipped. */
 static void
 radix_sort(struct lr_keyed *a, struct lr_keyed *tmp, size_t n, size_t *count)
 {
-    for (unsigned shift = 0; shift < 64; shift += 16) {
-        struct lr_keyed *src = a, *dst = tmp;
-        size_t sum = 0;
+    struct lr_keyed *src = a, *dst = tmp;
 
+    for (unsigned shift = 0; n && shift < 64; shift += 16) {
+        size_t sum = 0;
         memset(count, 0, 65536 * sizeof(size_t));
         for (size_t i = 0; i < n; i++)
-            count[(a[i].key >> shift) & 0xFFFF]++;
-        if (n == 0 || count[(a[0].key >> shift) & 0xFFFF] == n)
+            count[(src[i].key >> shift) & 0xFFFF]++;
+        if (count[(src[0].key >> shift) & 0xFFFF] == n)
             continue;
         for (size_t d = 0; d < 65536; d++) {
             size_t c = count[d];
@@ -40,12 +42,72 @@ radix_sort(struct lr_keyed *a, struct lr_keyed *tmp, size_t n, size_t *count)
         }
         for (size_t i = 0; i < n; i++)
             dst[count[(src[i].key >> shift) & 0xFFFF]++] = src[i];
-        memcpy(a, tmp, n * sizeof(*a));
+        dst = src;
+        src = src == a ? tmp : a;
     }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
 }
 
 enum lr_rc
-lr_match_view_build(const struct lr_shard *sh, struct lr_match_view *v, struct lr_err *err)
+lr_match_view_leave(size_t **arr, size_t *n, size_t *cap, size_t idx)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 1024;
+        size_t *p = realloc(*arr, ncap * sizeof(*p));
+        if (!p)
+            return LR_ERR_NOMEM;
+        *arr = p;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = idx;
+    return LR_OK;
+}
+
+/* Live parcels into the view; keyless ones are left over at once. */
+static enum lr_rc
+view_parcels(struct lr_shard *sh, struct lr_match_view *v)
+{
+    enum lr_rc rc = LR_OK;
+
+    for (size_t i = 0; rc == LR_OK && i < sh->n_parcels; i++) {
+        struct lr_parcel *p = &sh->parcels[i];
+        if (p->status == LR_ST_REJECTED)
+            continue;
+        if (p->key.commune >= 0) {
+            v->parcels[v->n_parcels++] = (struct lr_keyed){ lr_key_pack(&p->key), i };
+            continue;
+        }
+        p->status = LR_ST_MAP_ONLY;
+        p->new_commune = p->geo_commune;
+        v->n_keyless++;
+        rc = lr_match_view_leave(&v->left_parcels, &v->n_left_parcels, &v->cap_left_parcels, i);
+    }
+    return rc;
+}
+
+static enum lr_rc
+view_records(struct lr_shard *sh, struct lr_match_view *v)
+{
+    enum lr_rc rc = LR_OK;
+
+    for (size_t i = 0; rc == LR_OK && i < sh->n_records; i++) {
+        struct lr_record *r = &sh->records[i];
+        if (r->status == LR_ST_REJECTED)
+            continue;
+        if (r->key.commune >= 0) {
+            v->records[v->n_records++] = (struct lr_keyed){ lr_key_pack(&r->key), i };
+            continue;
+        }
+        r->status = LR_ST_REGISTER_ONLY;
+        v->n_keyless++;
+        rc = lr_match_view_leave(&v->left_records, &v->n_left_records, &v->cap_left_records, i);
+    }
+    return rc;
+}
+
+enum lr_rc
+lr_match_view_build(struct lr_shard *sh, struct lr_match_view *v, struct lr_err *err)
 {
     size_t big = sh->n_parcels > sh->n_records ? sh->n_parcels : sh->n_records;
     struct lr_keyed *tmp = malloc((big + 1) * sizeof(*tmp));
@@ -55,16 +117,11 @@ lr_match_view_build(const struct lr_shard *sh, struct lr_match_view *v, struct l
     memset(v, 0, sizeof(*v));
     v->parcels = malloc((sh->n_parcels + 1) * sizeof(*v->parcels));
     v->records = malloc((sh->n_records + 1) * sizeof(*v->records));
-    if (!tmp || !count || !v->parcels || !v->records) {
+    if (!tmp || !count || !v->parcels || !v->records || view_parcels(sh, v) != LR_OK ||
+        view_records(sh, v) != LR_OK) {
         rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory sorting keys");
         goto out;
     }
-    for (size_t i = 0; i < sh->n_parcels; i++)
-        if (sh->parcels[i].status != LR_ST_REJECTED && sh->parcels[i].key.commune >= 0)
-            v->parcels[v->n_parcels++] = (struct lr_keyed){ lr_key_pack(&sh->parcels[i].key), i };
-    for (size_t i = 0; i < sh->n_records; i++)
-        if (sh->records[i].status != LR_ST_REJECTED && sh->records[i].key.commune >= 0)
-            v->records[v->n_records++] = (struct lr_keyed){ lr_key_pack(&sh->records[i].key), i };
     radix_sort(v->parcels, tmp, v->n_parcels, count);
     radix_sort(v->records, tmp, v->n_records, count);
 out:
@@ -80,6 +137,8 @@ lr_match_view_release(struct lr_match_view *v)
 {
     free(v->parcels);
     free(v->records);
+    free(v->left_parcels);
+    free(v->left_records);
     memset(v, 0, sizeof(*v));
 }
 
@@ -113,6 +172,8 @@ struct match {
     size_t n_xw;
     struct lr_corrections corr;
     bool have_corr;
+    size_t n_dup;       /* parcels + records holding a duplicate key */
+    size_t n_unmatched; /* map_only + register_only findings written */
 };
 
 static int
@@ -184,6 +245,30 @@ finding(struct lr_shard *sh, size_t p, size_t r, enum lr_status cls, const char 
     return lr_shard_add_finding(sh, (int64_t)p, (int64_t)r, cls, detail);
 }
 
+/* The tolerance exactly as lr_money_tolerance_dm2 computes it (round_half_up of
+ * 0.0004 * M * sqrt(P) in tenths: (isqrt(M^2 * 10 A) + 1250) / 2500), with a 64-bit integer
+ * square root when M^2 * 10 A fits (every real scale and parcel): the stage's hot path.
+ * Fractions and extreme values go to money.c. */
+static enum lr_rc
+tolerance_dm2(const struct lr_config *cfg, int64_t scale, int64_t area_dm2, int64_t *tol,
+              struct lr_err *err)
+{
+    uint64_t s, r;
+
+    if (!cfg->tolerance_regulation || scale < 1 || scale > 20000 || area_dm2 < 0 ||
+        area_dm2 > 1000000000)
+        return lr_money_tolerance_dm2(scale, area_dm2, cfg->tolerance_fraction_nano,
+                                      cfg->tolerance_regulation, tol, err);
+    s = (uint64_t)scale * (uint64_t)scale * 10u * (uint64_t)area_dm2; /* <= 4e18 */
+    r = (uint64_t)sqrt((double)s);
+    while (r * r > s)
+        r--;
+    while ((r + 1) * (r + 1) <= s)
+        r++;
+    *tol = (int64_t)((r + 1250) / 2500);
+    return LR_OK;
+}
+
 /* Compare areas of a matched pair: sets tol/area_ok; the detail text only when they differ. */
 static enum lr_rc
 check_area(struct lr_shard *sh, struct lr_parcel *p, const struct lr_record *r, char *d, size_t n,
@@ -198,8 +283,7 @@ check_area(struct lr_shard *sh, struct lr_parcel *p, const struct lr_record *r, 
     p->area_ok = false;
     if (r->area_dm2 < 0 || p->area_dm2 < 0)
         return LR_OK;
-    rc = lr_money_tolerance_dm2(p->scale, r->area_dm2, cfg->tolerance_fraction_nano,
-                                cfg->tolerance_regulation, &p->tol_dm2, err);
+    rc = tolerance_dm2(cfg, p->scale, r->area_dm2, &p->tol_dm2, err);
     if (rc != LR_OK)
         return rc;
     diff = p->area_dm2 > r->area_dm2 ? p->area_dm2 - r->area_dm2 : r->area_dm2 - p->area_dm2;
@@ -280,25 +364,39 @@ judge_duplicates(struct lr_shard *sh, const struct lr_keyed *ps, size_t np,
 }
 
 /* A key held by np parcels and nr records (np + nr >= 1). Holders an analyst's link claims are
- * left to the links (a claimed key is held once); an unlinked pair stays apart. */
+ * left to the links (a claimed key is held once); an unlinked pair stays apart. Leftovers go
+ * to the view's lists for the lineage pass. */
 static enum lr_rc
 judge_group(struct match *m, const struct lr_keyed *ps, size_t np, const struct lr_keyed *rs,
             size_t nr, struct lr_err *err)
 {
     struct lr_shard *sh = m->sh;
-    bool pclaim = np == 1 && lr_corrections_parcel_claim(m->have_corr ? &m->corr : NULL, ps[0].idx);
-    bool rclaim = nr == 1 && lr_corrections_record_claim(m->have_corr ? &m->corr : NULL, rs[0].idx);
+    struct lr_corrections *c = m->have_corr ? &m->corr : NULL;
+    struct lr_match_view *v = &m->view;
+    bool pclaim = np == 1 && lr_corrections_parcel_claim(c, ps[0].idx);
+    bool rclaim = nr == 1 && lr_corrections_record_claim(c, rs[0].idx);
+    enum lr_rc rc = LR_OK;
 
-    if (np > 1 || nr > 1)
+    for (size_t i = 0; i < np; i++)
+        derive_commune(m, &sh->parcels[ps[i].idx]);
+    if (np > 1 || nr > 1) {
+        m->n_dup += np + nr;
         return judge_duplicates(sh, ps, np, rs, nr, err);
+    }
     if (np == 1 && nr == 1 && !pclaim && !rclaim &&
-        !lr_corrections_unlinked(m->have_corr ? &m->corr : NULL, ps[0].idx, rs[0].idx))
+        !lr_corrections_unlinked(c, ps[0].idx, rs[0].idx))
         return judge_pair(m, ps[0].idx, rs[0].idx, err);
-    if (np == 1 && !pclaim)
+    if (np == 1 && !pclaim) {
         sh->parcels[ps[0].idx].status = LR_ST_MAP_ONLY;
-    if (nr == 1 && !rclaim)
+        rc = lr_match_view_leave(&v->left_parcels, &v->n_left_parcels, &v->cap_left_parcels,
+                                 ps[0].idx);
+    }
+    if (rc == LR_OK && nr == 1 && !rclaim) {
         sh->records[rs[0].idx].status = LR_ST_REGISTER_ONLY;
-    return LR_OK;
+        rc = lr_match_view_leave(&v->left_records, &v->n_left_records, &v->cap_left_records,
+                                 rs[0].idx);
+    }
+    return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "out of memory");
 }
 
 static enum lr_rc
@@ -348,14 +446,16 @@ apply_links(struct match *m, struct lr_err *err)
     return rc;
 }
 
-/* Findings for whatever stayed unmatched after the lineage pass. */
+/* Findings for whatever stayed unmatched after the lineage pass (counted). */
 static enum lr_rc
-unmatched_findings(struct lr_shard *sh, struct lr_err *err)
+unmatched_findings(struct match *m, struct lr_err *err)
 {
+    struct lr_shard *sh = m->sh;
     char d[128], a[32];
     enum lr_rc rc = LR_OK;
 
-    for (size_t i = 0; rc == LR_OK && i < sh->n_parcels; i++) {
+    for (size_t k = 0; rc == LR_OK && k < m->view.n_left_parcels; k++) {
+        size_t i = m->view.left_parcels[k];
         const struct lr_parcel *p = &sh->parcels[i];
         if (p->status != LR_ST_MAP_ONLY)
             continue;
@@ -363,8 +463,10 @@ unmatched_findings(struct lr_shard *sh, struct lr_err *err)
         snprintf(d, sizeof(d), "no register record with this key; map area %s m2, land use %s",
                  p->area_dm2 >= 0 ? a : "-", p->land_use ? p->land_use : "-");
         rc = finding(sh, i, (size_t)-1, LR_ST_MAP_ONLY, d);
+        m->n_unmatched++;
     }
-    for (size_t i = 0; rc == LR_OK && i < sh->n_records; i++) {
+    for (size_t k = 0; rc == LR_OK && k < m->view.n_left_records; k++) {
+        size_t i = m->view.left_records[k];
         const struct lr_record *r = &sh->records[i];
         if (r->status != LR_ST_REGISTER_ONLY)
             continue;
@@ -372,21 +474,9 @@ unmatched_findings(struct lr_shard *sh, struct lr_err *err)
         snprintf(d, sizeof(d), "no map parcel with this key; register area %s m2, land use %s",
                  r->area_dm2 >= 0 ? a : "-", r->land_use ? r->land_use : "-");
         rc = finding(sh, (size_t)-1, i, LR_ST_REGISTER_ONLY, d);
+        m->n_unmatched++;
     }
     return rc == LR_OK ? LR_OK : lr_err_set(err, rc, "out of memory");
-}
-
-/* Live parcels and records without a valid key (the load rejects those; kept for safety) are
- * unmatched: they are not in the view. */
-static void
-keyless_statuses(struct lr_shard *sh)
-{
-    for (size_t i = 0; i < sh->n_parcels; i++)
-        if (sh->parcels[i].status != LR_ST_REJECTED && sh->parcels[i].key.commune < 0)
-            sh->parcels[i].status = LR_ST_MAP_ONLY;
-    for (size_t i = 0; i < sh->n_records; i++)
-        if (sh->records[i].status != LR_ST_REJECTED && sh->records[i].key.commune < 0)
-            sh->records[i].status = LR_ST_REGISTER_ONLY;
 }
 
 /* Load and resolve the corrections file when the config names one. */
@@ -417,22 +507,39 @@ load_corrections(struct match *m, struct lr_err *err)
 static enum lr_rc
 match_steps(struct lr_ctx *ctx, struct match *m, struct lr_err *err)
 {
+    double t[4];
     enum lr_rc rc = load_corrections(m, err);
 
+    t[0] = lr_now();
     if (rc == LR_OK)
         rc = merge_join(m, err);
     if (rc == LR_OK)
         rc = apply_links(m, err);
+    t[1] = lr_now();
     if (rc == LR_OK)
         rc = lr_lineage_explain(m->sh, &m->view, ctx ? ctx->geom : NULL,
                                 m->have_corr ? &m->corr : NULL, err);
+    t[2] = lr_now();
     if (rc == LR_OK)
-        rc = unmatched_findings(m->sh, err);
+        rc = unmatched_findings(m, err);
     if (rc == LR_OK && m->have_corr)
         rc = lr_corrections_accept(&m->corr, m->sh, err);
     if (rc == LR_OK && m->have_corr)
         lr_corrections_report(&m->corr, m->sh);
+    t[3] = lr_now();
+    lr_log(LR_LOG_DEBUG, "match", NULL, "join %.3f s, lineage %.3f s, findings %.3f s", t[1] - t[0],
+           t[2] - t[1], t[3] - t[2]);
     return rc;
+}
+
+/* CPU time of the calling thread (the stage is single-threaded): for the benchmark's log. */
+static double
+cpu_seconds(void)
+{
+    struct timespec ts;
+
+    return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 ? (double)ts.tv_sec + ts.tv_nsec / 1e9
+                                                            : 0.0;
 }
 
 enum lr_rc
@@ -440,26 +547,24 @@ lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
     struct match m;
+    double t0, c0 = cpu_seconds();
     enum lr_rc rc;
 
     memset(&m, 0, sizeof(m));
     m.sh = sh;
+    t0 = lr_now();
     rc = lr_match_view_build(sh, &m.view, err);
     if (rc == LR_OK)
         rc = xw_build(&m, err);
     if (rc != LR_OK)
         goto out;
-    for (size_t i = 0; i < m.view.n_parcels; i++)
-        derive_commune(&m, &sh->parcels[m.view.parcels[i].idx]);
-    keyless_statuses(sh);
+    lr_log(LR_LOG_DEBUG, "match", NULL, "key view %.3f s", lr_now() - t0);
     rc = match_steps(ctx, &m, err);
-    if (st) {
-        st->in = (int64_t)(m.view.n_parcels + m.view.n_records);
-        for (size_t i = 0; i < m.view.n_parcels; i++)
-            st->out += lr_status_is_matched(sh->parcels[m.view.parcels[i].idx].status);
-        for (size_t i = 0; i < m.view.n_records; i++)
-            st->out += lr_status_is_matched(sh->records[m.view.records[i].idx].status);
+    if (st) { /* every live one is matched unless a duplicate or left unmatched */
+        st->in = (int64_t)(m.view.n_parcels + m.view.n_records + m.view.n_keyless);
+        st->out = st->in - (int64_t)(m.n_dup + m.n_unmatched);
     }
+    lr_log(LR_LOG_DEBUG, "match", NULL, "%.3f s of this thread's CPU time", cpu_seconds() - c0);
 out:
     if (m.have_corr)
         lr_corrections_release(&m.corr);

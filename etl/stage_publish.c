@@ -3,6 +3,7 @@
  * A run that breaks a gate keeps its run folder but is not published (LR_ERR_GATE). */
 #include "io.h"
 #include "manifest.h"
+#include "report.h"
 #include "stage.h"
 #include "warehouse.h"
 
@@ -106,6 +107,9 @@ lr_stage_publish(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
             (long long)c.map.input, (long long)(c.map.matched + c.map.unmatched + c.map.rejected),
             (long long)c.reg.input, (long long)(c.reg.matched + c.reg.unmatched + c.reg.rejected));
     check_gates(ctx, sh, &c);
+    rc = lr_report_write(ctx, sh, err); /* needs the gates; before the manifest and checksums */
+    if (rc != LR_OK)
+        return rc;
     st->in = st->out = (int64_t)ctx->n_outputs;
     st->done = true; /* the manifest below records this stage as complete */
     rc = lr_manifest_write(ctx, sh, ctx->gates_passed ? "complete" : "gate_failed",

@@ -40,8 +40,12 @@ input_transform(struct lr_ctx *ctx, struct lr_shard *sh, uint32_t input,
 
     if (cache[input])
         return LR_OK;
-    rc = lr_crs_transform_new(ctx->crs, in->src_crs, ctx->cfg->target_crs, in->path, &cache[input],
-                              err);
+    if (in->crs_pipeline)
+        rc = lr_crs_transform_from_pipeline(ctx->crs, in->crs_pipeline, in->path, &cache[input],
+                                            err);
+    else
+        rc = lr_crs_transform_new(ctx->crs, in->src_crs, ctx->cfg->target_crs, in->path,
+                                  &cache[input], err);
     if (rc != LR_OK)
         return rc;
     free(in->crs_op);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STRADDLE_PERMILLE 5 /* share above which a zone counts as straddled: 0.5 % */
 
@@ -38,6 +39,7 @@ struct value_scratch {
     int64_t *area;         /* integer share of the extract area */
     int64_t *price;        /* the zone's unit price */
     int64_t geos_failures; /* parcels whose cut failed in GEOS (fell back to the interior point) */
+    int64_t straddling, no_price;
 };
 
 static void
@@ -48,6 +50,16 @@ scratch_release(struct value_scratch *s)
     free(s->weight);
     free(s->area);
     free(s->price);
+}
+
+/* CPU seconds of the process, for the timing logged. */
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Land use the parcel is valued for: the register's (the legal record), else the map's. */
@@ -464,12 +476,15 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
         snprintf(d, sizeof(d), "no price zone for land use %s %s", lu ? lu : "-",
                  ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "touches the parcel"
                                                               : "at the parcel's interior point");
+        s->no_price++;
         return add_issue(sh, i, LR_IS_NO_PRICE, d, err);
     }
     if (rc != LR_OK)
         return money_outcome(sh, i, rc, &merr, err);
-    if (straddles(p, s))
+    if (straddles(p, s)) {
+        s->straddling++;
         rc = straddle_issue(sh, i, zi, s, err);
+    }
     return rc;
 }
 
@@ -480,6 +495,7 @@ lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     struct lr_geom_tree *tree = lr_geom_tree_new(ctx->geom);
     struct value_scratch s;
     enum lr_rc rc = LR_OK;
+    double t0 = lr_now(), c0 = cpu_now();
 
     memset(&s, 0, sizeof(s));
     if (!tree)
@@ -499,6 +515,12 @@ lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
                "%lld parcels could not be cut by their price zones (GEOS: %s); valued at their "
                "interior point",
                (long long)s.geos_failures, lr_geom_last_error(ctx->geom));
+    lr_log(LR_LOG_INFO, "value", NULL,
+           "%s: %lld parcels valued, %lld straddling zones, %lld without a price zone in %.3f s "
+           "(cpu %.3f s)",
+           ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "piecewise" : "interior_point",
+           (long long)st->out, (long long)s.straddling, (long long)s.no_price, lr_now() - t0,
+           cpu_now() - c0);
     scratch_release(&s);
     lr_geom_tree_free(tree);
     return rc;

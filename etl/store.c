@@ -1,13 +1,14 @@
 /* store.c - parcels.gpkg through GDAL/OGR's GPKG driver (see store.h).
  *
- * One table after the other: create it, write its rows sorted by key in one transaction, commit.
- * Spatial indexes are left to the driver, which fills the R-tree once at the end of each layer
- * (deferred creation) instead of per row; attribute indexes on the keys are created last with
- * SQL. Geometries go GEOS -> WKB -> OGR. */
+ * One table after the other: create it, write its rows (chosen and sorted by store_rows.c) in
+ * one transaction, commit. The R-trees are built once, after the data (the driver defers them;
+ * write_spatial_indexes makes it happen at a known step), then the key indexes show needs.
+ * Geometries go GEOS -> WKB -> OGR. Styles come from store_style.c. */
 #include "store.h"
 
 #include "geom.h"
 #include "money.h"
+#include "store_rows.h"
 #include "store_style.h"
 
 #include <cpl_conv.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A column: name, OGR type and subtype, Vietnamese alias (QML). */
@@ -214,34 +216,11 @@ gdal_fail(struct writer *w, const char *what, struct lr_err *err)
 {
     const char *msg = CPLGetLastErrorMsg();
 
-    return lr_err_set(err, LR_ERR_IO, "cannot write '%s' table '%s': %s%s%s", w->path,
-                      w->table ? w->table : "-", what, msg && *msg ? ": " : "", msg ? msg : "");
-}
-
-bool
-lr_store_in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
-{
-    return lr_status_is_matched(p->status) && p->record >= 0 &&
-           p->confidence_pct * (LR_NANO / 100) >= sh->cfg->min_confidence_nano;
-}
-
-/* FNV-1a over the NFC bytes: the same hash the load stage keeps of the map's owner name. */
-static uint64_t
-owner_hash(const char *name)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-        h = (h ^ *c) * 1099511628211ULL;
-    return h;
-}
-
-const char *
-lr_store_names_agree(const struct lr_parcel *p, const struct lr_record *r)
-{
-    if (!p->has_owner || !r || !r->owner_name || !r->owner_name[0])
-        return "unknown";
-    return owner_hash(r->owner_name) == p->owner_hash ? "yes" : "no";
+    return lr_err_set(err, LR_ERR_IO,
+                      "cannot write '%s'%s%s%s: %s%s%s; check the free space and permissions of "
+                      "the output folder",
+                      w->path, w->table ? " table '" : "", w->table ? w->table : "",
+                      w->table ? "'" : "", what, msg && *msg ? ": " : "", msg ? msg : "");
 }
 
 /* ---- field setters: NULL / negative "absent" values become SQL NULL ---- */
@@ -387,16 +366,6 @@ table_end(struct writer *w, struct lr_err *err)
 }
 
 /* ---- parcels ---- */
-static int
-cmp_parcel(const void *a, const void *b, void *arg)
-{
-    const struct lr_shard *sh = arg;
-    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-    int c = lr_key_cmp(&sh->parcels[ia].key, &sh->parcels[ib].key);
-
-    return c ? c : (ia > ib) - (ia < ib);
-}
-
 static const char *
 new_commune_name(const struct lr_shard *sh, int32_t code)
 {
@@ -496,15 +465,11 @@ static enum lr_rc
 write_parcels(struct writer *w, struct lr_err *err)
 {
     const struct lr_shard *sh = w->sh;
-    size_t *idx = malloc((sh->n_parcels + 1) * sizeof(size_t)), n = 0;
+    size_t n = 0, *idx = lr_store_parcel_order(sh, &n);
     enum lr_rc rc;
 
     if (!idx)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < sh->n_parcels; i++)
-        if (sh->parcels[i].geom)
-            idx[n++] = i;
-    qsort_r(idx, n, sizeof(size_t), cmp_parcel, (void *)sh);
     rc = table_begin(w, &t_parcels, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
         const struct lr_parcel *p = &sh->parcels[idx[k]];
@@ -528,101 +493,6 @@ write_parcels(struct writer *w, struct lr_err *err)
 }
 
 /* ---- issues: geometry issues and match findings, one row per mismatches.csv line ---- */
-struct issue_row {
-    int64_t parcel, record;
-    const char *cls;
-    const char *detail;
-    const char *wkb_hex; /* NULL for a point or none */
-    double x, y;
-    bool located; /* x, y is a place */
-    bool finding;
-    bool ack;
-};
-
-static const struct lr_key *
-parcel_key_of(const struct lr_shard *sh, int64_t parcel)
-{
-    return parcel >= 0 && sh->parcels[parcel].key.commune >= 0 ? &sh->parcels[parcel].key : NULL;
-}
-
-static const struct lr_key *
-record_key_of(const struct lr_shard *sh, int64_t record)
-{
-    return record >= 0 && sh->records[record].key.commune >= 0 ? &sh->records[record].key : NULL;
-}
-
-static int
-cmp_opt_key(const struct lr_key *a, const struct lr_key *b)
-{
-    if (!a || !b)
-        return (a != NULL) - (b != NULL);
-    return lr_key_cmp(a, b);
-}
-
-static int
-cmp_issue_row(const void *pa, const void *pb, void *arg)
-{
-    const struct lr_shard *sh = arg;
-    const struct issue_row *a = pa, *b = pb;
-    int c = cmp_opt_key(parcel_key_of(sh, a->parcel), parcel_key_of(sh, b->parcel));
-
-    if (!c)
-        c = cmp_opt_key(record_key_of(sh, a->record), record_key_of(sh, b->record));
-    if (!c)
-        c = strcmp(a->cls, b->cls);
-    if (!c)
-        c = strcmp(a->detail, b->detail);
-    if (!c)
-        c = strcmp(a->wkb_hex ? a->wkb_hex : "", b->wkb_hex ? b->wkb_hex : "");
-    if (!c)
-        c = (a->x > b->x) - (a->x < b->x);
-    if (!c)
-        c = (a->y > b->y) - (a->y < b->y);
-    if (!c)
-        c = (a->ack > b->ack) - (a->ack < b->ack);
-    return c;
-}
-
-/* The rows in mismatches.csv's sense: a parcel's finding names its record too. */
-static struct issue_row *
-issue_rows(const struct lr_shard *sh, size_t *n)
-{
-    struct issue_row *rows = calloc(sh->n_issues + sh->n_findings + 1, sizeof(*rows));
-    size_t k = 0;
-
-    if (!rows)
-        return NULL;
-    for (size_t i = 0; i < sh->n_issues; i++, k++) {
-        const struct lr_issue *is = &sh->issues[i];
-        rows[k] = (struct issue_row){ .parcel = is->parcel,
-                                      .record = is->record,
-                                      .cls = lr_issue_name(is->cls),
-                                      .detail = is->detail,
-                                      .wkb_hex = is->wkb_hex,
-                                      .x = is->x,
-                                      .y = is->y,
-                                      .located = is->x != 0 || is->y != 0 };
-    }
-    for (size_t i = 0; i < sh->n_findings; i++, k++) {
-        const struct lr_finding *f = &sh->findings[i];
-        rows[k] = (struct issue_row){ .parcel = f->parcel,
-                                      .record = f->record,
-                                      .cls = lr_status_name(f->cls),
-                                      .detail = f->detail,
-                                      .finding = true,
-                                      .ack = f->acknowledged };
-    }
-    for (size_t i = 0; i < k; i++) {
-        if (rows[i].record < 0 && rows[i].parcel >= 0)
-            rows[i].record = sh->parcels[rows[i].parcel].record;
-        if (!rows[i].detail)
-            rows[i].detail = "";
-    }
-    qsort_r(rows, k, sizeof(*rows), cmp_issue_row, (void *)sh);
-    *n = k;
-    return rows;
-}
-
 static OGRGeometryH
 geometry_from_hex(const char *hex)
 {
@@ -658,7 +528,7 @@ point(double x, double y)
 /* Where the row is drawn: its polygon, its point, else the interior point of its parcel (or
  * of its record's parcel), else nowhere (NULL: a register-only record, a feature never read). */
 static OGRGeometryH
-issue_geometry(const struct lr_shard *sh, const struct issue_row *r)
+issue_geometry(const struct lr_shard *sh, const struct lr_store_issue_row *r)
 {
     int64_t p = r->parcel;
 
@@ -680,17 +550,17 @@ static enum lr_rc
 write_issues(struct writer *w, struct lr_err *err)
 {
     size_t n = 0;
-    struct issue_row *rows = issue_rows(w->sh, &n);
+    struct lr_store_issue_row *rows = lr_store_issue_rows(w->sh, &n);
     enum lr_rc rc;
 
     if (!rows)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     rc = table_begin(w, &t_issues, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
-        const struct issue_row *r = &rows[k];
+        const struct lr_store_issue_row *r = &rows[k];
 
-        set_key(w->feat, IF_PARCEL_KEY, parcel_key_of(w->sh, r->parcel));
-        set_key(w->feat, IF_RECORD_KEY, record_key_of(w->sh, r->record));
+        set_key(w->feat, IF_PARCEL_KEY, lr_store_parcel_key(w->sh, r->parcel));
+        set_key(w->feat, IF_RECORD_KEY, lr_store_record_key(w->sh, r->record));
         set_str(w->feat, IF_CLASS, r->cls);
         set_str(w->feat, IF_KIND, r->finding ? "match" : "geometry");
         set_str(w->feat, IF_DETAIL, r->detail);
@@ -705,16 +575,6 @@ write_issues(struct writer *w, struct lr_err *err)
 }
 
 /* ---- register_only: records without a map parcel; no owner data ---- */
-static int
-cmp_record(const void *a, const void *b, void *arg)
-{
-    const struct lr_shard *sh = arg;
-    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-    int c = lr_key_cmp(&sh->records[ia].key, &sh->records[ib].key);
-
-    return c ? c : (ia > ib) - (ia < ib);
-}
-
 static void
 register_fields_set(struct writer *w, const struct lr_record *r)
 {
@@ -737,15 +597,11 @@ static enum lr_rc
 write_register_only(struct writer *w, struct lr_err *err)
 {
     const struct lr_shard *sh = w->sh;
-    size_t *idx = malloc((sh->n_records + 1) * sizeof(size_t)), n = 0;
+    size_t n = 0, *idx = lr_store_register_only_order(sh, &n);
     enum lr_rc rc;
 
     if (!idx)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < sh->n_records; i++)
-        if (sh->records[i].parcel < 0)
-            idx[n++] = i;
-    qsort_r(idx, n, sizeof(size_t), cmp_record, (void *)sh);
     rc = table_begin(w, &t_register, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
         register_fields_set(w, &sh->records[idx[k]]);
@@ -759,99 +615,21 @@ write_register_only(struct writer *w, struct lr_err *err)
 }
 
 /* ---- lineage: the lineage pass's rows, plus every other linked pair ---- */
-struct lineage_row {
-    int64_t record, parcel;
-    enum lr_relation rel;
-    int32_t confidence_pct;
-    const char *evidence;
-};
-
-static int
-cmp_pair(const void *a, const void *b)
-{
-    const struct lineage_row *x = a, *y = b;
-
-    if (x->record != y->record)
-        return x->record < y->record ? -1 : 1;
-    return (x->parcel > y->parcel) - (x->parcel < y->parcel);
-}
-
-static int
-cmp_lineage_row(const void *pa, const void *pb, void *arg)
-{
-    const struct lr_shard *sh = arg;
-    const struct lineage_row *a = pa, *b = pb;
-    int c = cmp_opt_key(record_key_of(sh, a->record), record_key_of(sh, b->record));
-
-    if (!c)
-        c = cmp_opt_key(parcel_key_of(sh, a->parcel), parcel_key_of(sh, b->parcel));
-    if (!c)
-        c = (a->rel > b->rel) - (a->rel < b->rel);
-    if (!c)
-        c = (a->confidence_pct < b->confidence_pct) - (a->confidence_pct > b->confidence_pct);
-    if (!c)
-        c = strcmp(a->evidence, b->evidence);
-    return c ? c : cmp_pair(a, b);
-}
-
-/* A linked parcel without a lineage row: same key -> `same` (confidence 1), else a number
- * change (a correction's link or a match on other evidence) -> `renumbered`. */
-static void
-linked_row(const struct lr_shard *sh, size_t i, struct lineage_row *row)
-{
-    const struct lr_parcel *p = &sh->parcels[i];
-    bool same = lr_key_cmp(&p->key, &sh->records[p->record].key) == 0;
-
-    row->record = p->record;
-    row->parcel = (int64_t)i;
-    row->rel = same ? LR_REL_SAME : LR_REL_RENUMBERED;
-    row->confidence_pct = same ? 100 : p->confidence_pct;
-    row->evidence =
-        same ? "same key on the map and in the register" : "linked by the match; the keys differ";
-}
-
-static struct lineage_row *
-lineage_rows(const struct lr_shard *sh, size_t *n)
-{
-    struct lineage_row *rows = calloc(sh->n_lineage + sh->n_parcels + 1, sizeof(*rows));
-    size_t k = 0, n_pass;
-
-    if (!rows)
-        return NULL;
-    for (size_t i = 0; i < sh->n_lineage; i++, k++) {
-        const struct lr_lineage *l = &sh->lineage[i];
-        rows[k] = (struct lineage_row){ l->record, l->parcel, l->relation, l->confidence_pct,
-                                        l->evidence ? l->evidence : "" };
-    }
-    n_pass = k;
-    qsort(rows, n_pass, sizeof(*rows), cmp_pair);
-    for (size_t i = 0; i < sh->n_parcels; i++) {
-        struct lineage_row probe = { .record = sh->parcels[i].record, .parcel = (int64_t)i };
-        if (probe.record < 0 || !lr_status_is_matched(sh->parcels[i].status) ||
-            bsearch(&probe, rows, n_pass, sizeof(*rows), cmp_pair))
-            continue;
-        linked_row(sh, i, &rows[k++]);
-    }
-    qsort_r(rows, k, sizeof(*rows), cmp_lineage_row, (void *)sh);
-    *n = k;
-    return rows;
-}
-
 static enum lr_rc
 write_lineage(struct writer *w, struct lr_err *err)
 {
     size_t n = 0;
-    struct lineage_row *rows = lineage_rows(w->sh, &n);
+    struct lr_store_lineage_row *rows = lr_store_lineage_rows(w->sh, &n);
     enum lr_rc rc;
 
     if (!rows)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     rc = table_begin(w, &t_lineage, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
-        const struct lineage_row *r = &rows[k];
+        const struct lr_store_lineage_row *r = &rows[k];
 
-        set_key(w->feat, LF_OLD_KEY, record_key_of(w->sh, r->record));
-        set_key(w->feat, LF_NEW_KEY, parcel_key_of(w->sh, r->parcel));
+        set_key(w->feat, LF_OLD_KEY, lr_store_record_key(w->sh, r->record));
+        set_key(w->feat, LF_NEW_KEY, lr_store_parcel_key(w->sh, r->parcel));
         set_str(w->feat, LF_RELATION, lr_relation_name(r->rel));
         OGR_F_SetFieldDouble(w->feat, LF_CONFIDENCE, r->confidence_pct / 100.0);
         set_str(w->feat, LF_EVIDENCE, r->evidence);
@@ -935,6 +713,24 @@ write_styles(struct writer *w, struct lr_err *err)
     return rc;
 }
 
+/* The R-trees: the driver defers them to the end of the bulk load and fills each in one pass
+ * when the layer is synced (here) or at the next SQL statement. */
+static enum lr_rc
+write_spatial_indexes(struct writer *w, struct lr_err *err)
+{
+    const char *const names[] = { LR_STORE_PARCELS, LR_STORE_ISSUES };
+
+    for (size_t i = 0; i < LR_ARRAY_LEN(names); i++) {
+        OGRLayerH l = GDALDatasetGetLayerByName(w->ds, names[i]);
+        w->table = names[i];
+        CPLErrorReset();
+        if (!l || OGR_L_SyncToDisk(l) != OGRERR_NONE)
+            return gdal_fail(w, "cannot build the spatial index", err);
+    }
+    w->table = NULL;
+    return LR_OK;
+}
+
 static enum lr_rc
 write_indexes(struct writer *w, struct lr_err *err)
 {
@@ -988,15 +784,16 @@ write_all(struct writer *w, struct lr_err *err)
         { "register_only", write_register_only },
         { "lineage", write_lineage },
         { "layer_styles", write_styles },
+        { "spatial indexes", write_spatial_indexes },
         { "key indexes", write_indexes },
     };
     enum lr_rc rc = LR_OK;
 
     for (size_t i = 0; rc == LR_OK && i < LR_ARRAY_LEN(steps); i++) {
-        double t0 = lr_now();
+        double t0 = lr_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
         rc = steps[i].fn(w, err);
-        lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: %s in %.3f s", LR_STORE_FILE, steps[i].what,
-               lr_now() - t0);
+        lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: %s in %.3f s (cpu %.3f s)", LR_STORE_FILE,
+               steps[i].what, lr_now() - t0, (double)clock() / CLOCKS_PER_SEC - c0);
     }
     return rc;
 }
@@ -1013,8 +810,7 @@ finish_file(struct writer *w, const char *path, struct lr_err *err)
     GDALClose(w->ds);
     w->ds = NULL;
     w->table = NULL;
-    lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: close (spatial indexes) in %.3f s", LR_STORE_FILE,
-           lr_now() - t0);
+    lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: close in %.3f s", LR_STORE_FILE, lr_now() - t0);
     if (CPLGetLastErrorType() >= CE_Failure)
         return gdal_fail(w, "cannot close the GeoPackage", err);
     fd = open(w->path, O_RDONLY | O_CLOEXEC);

@@ -15,7 +15,7 @@
 
 struct lr_geom_ctx;
 
-/* Row counts of what was written (for logs, tests and the manifest). */
+/* Row counts of what was written (for logs and tests). */
 struct lr_store_counts {
     int64_t parcels, issues, register_only, lineage;
     double seconds;

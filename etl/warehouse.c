@@ -359,6 +359,15 @@ check_rows(const char *table, int64_t sent, int64_t stored, struct lr_err *err)
                       (long long)stored, (long long)sent);
 }
 
+/* Record a table's stored rows and say how long it took. */
+static void
+loaded(struct load *l, const char *table, int64_t stored, double t0)
+{
+    l->rows[l->n_tables++] = stored;
+    lr_log(LR_LOG_DEBUG, "warehouse", NULL, "%s: %lld rows in %.3f s", table, (long long)stored,
+           lr_now() - t0);
+}
+
 /* COPY one shard table into its load table. */
 static enum lr_rc
 load_shard_table(struct wh *w, struct load *l, struct lr_wh_rows *r, const struct lr_wh_writer *wr,
@@ -367,6 +376,7 @@ load_shard_table(struct wh *w, struct load *l, struct lr_wh_rows *r, const struc
     char *part = NULL, *sql = NULL, what[96];
     struct lr_pg_copy c;
     int64_t stored = -1;
+    double t0 = lr_now();
     enum lr_rc rc = make_part(w, l, wr->table, &part, err);
 
     snprintf(what, sizeof(what), "loading %s", wr->table);
@@ -386,7 +396,7 @@ load_shard_table(struct wh *w, struct load *l, struct lr_wh_rows *r, const struc
     if (rc == LR_OK)
         rc = check_rows(wr->table, (int64_t)wr->count(l->sh), stored, err);
     if (rc == LR_OK)
-        l->rows[l->n_tables++] = stored;
+        loaded(l, wr->table, stored, t0);
     free(sql);
     free(part);
     return rc;
@@ -440,18 +450,25 @@ check_file(const char *run_dir, const char *name, const char *path, struct lr_er
 static enum lr_rc
 stream_file(struct lr_pg_copy *c, const char *path, struct lr_err *err)
 {
+    enum { BLOCK = 256 * 1024 };
     FILE *f = fopen(path, "rb");
-    static char block[256 * 1024];
+    char *block = malloc(BLOCK);
     size_t n;
     enum lr_rc rc = LR_OK;
 
-    if (!f)
-        return lr_err_set(err, LR_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    while (rc == LR_OK && (n = fread(block, 1, sizeof(block), f)) > 0)
+    if (!f || !block) {
+        rc = !block ? lr_err_set(err, LR_ERR_NOMEM, "out of memory")
+                    : lr_err_set(err, LR_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    while (rc == LR_OK && (n = fread(block, 1, BLOCK, f)) > 0)
         rc = lr_pg_copy_raw(c, block, n, err);
     if (rc == LR_OK && ferror(f))
         rc = lr_err_set(err, LR_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    fclose(f);
+out:
+    if (f)
+        fclose(f);
+    free(block);
     return rc;
 }
 
@@ -463,6 +480,7 @@ load_csv(struct wh *w, struct load *l, const char *table, const char *file, cons
     char *path = lr_path_join(l->ctx->run_dir, file), *part = NULL, *sql = NULL, what[96];
     struct lr_pg_copy c;
     int64_t stored = -1;
+    double t0 = lr_now();
     enum lr_rc rc = path ? check_file(l->ctx->run_dir, file, path, err)
                          : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
 
@@ -483,7 +501,7 @@ load_csv(struct wh *w, struct load *l, const char *table, const char *file, cons
     if (rc == LR_OK)
         rc = check_rows(table, expected, stored, err);
     if (rc == LR_OK)
-        l->rows[l->n_tables++] = stored;
+        loaded(l, table, stored, t0);
     free(sql);
     free(part);
     free(path);
@@ -516,8 +534,11 @@ attach_all(struct wh *w, struct load *l, struct lr_err *err)
 
     for (size_t i = 0; rc == LR_OK && i < LR_ARRAY_LEN(tables); i++) {
         const char *params[3] = { w->schema, tables[i], l->load_no };
+        double t0 = lr_now();
         rc = wh_exec(w, "SELECT @schema@.lr_attach_table($1::text, $2::text, $3::bigint)", 3,
                      params, "attaching a load table", err);
+        lr_log(LR_LOG_DEBUG, "warehouse", NULL, "%s: attached (indexes, statistics) in %.3f s",
+               tables[i], lr_now() - t0);
     }
     return rc;
 }

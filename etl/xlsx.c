@@ -164,9 +164,25 @@ write_int(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int64_t v, double scale, 
 static lxw_error
 write_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s)
 {
+    size_t i, chars = 0;
+    lxw_error e;
+    char *cut;
+
     if (!s || !*s)
         return LXW_NO_ERROR;
-    return worksheet_write_string(ws, r, c, s, NULL);
+    /* Excel holds 32,767 characters in a cell: a longer text (a broken register field) keeps its
+     * first ones here (tax_extract.csv has it whole) instead of failing the workbook and the run */
+    for (i = 0; s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > 32767)
+            break;
+    if (!s[i])
+        return worksheet_write_string(ws, r, c, s, NULL);
+    cut = strndup(s, i);
+    if (!cut)
+        return LXW_ERROR_MEMORY_MALLOC_FAILED;
+    e = worksheet_write_string(ws, r, c, cut, NULL);
+    free(cut);
+    return e;
 }
 
 /* Keep the first error of a row's cells. */

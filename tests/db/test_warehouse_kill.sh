@@ -14,11 +14,11 @@ view_csv "$T/before.csv"
 same_rows "$T/out/A/tax_extract.csv" "$T/before.csv"
 parts_before=$(q "SELECT count(*) FROM pg_inherits")
 
-LANDREC_TEST_PAUSE_LOAD=60 "$LR_BINARY" run "$T/b/landrec.yaml" --out "$T/out" --run-id B \
+LANDREC_TEST_PAUSE_LOAD=120 "$LR_BINARY" run "$T/b/landrec.yaml" --out "$T/out" --run-id B \
     --warehouse "$URL" >"$T/b.log.out" 2>"$T/b.log" &
 pid=$!
 copy_pid=
-for _ in $(seq 1 300); do
+for _ in $(seq 1 1200); do
     copy_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'landrec'
                   AND query LIKE 'COPY %parcels_l%' AND state = 'active'")
     [ -n "$copy_pid" ] && grep -q "pausing the load" "$T/b.log" && break

@@ -17,13 +17,15 @@ grep -q "nothing to apply" "$T/init2.out" || fail "second db init applied again:
 # spatial_ref_sys: the rows PostGIS 3.3 lacks, equal to PROJ's definitions, usable by ST_Transform.
 [ "$(q "SELECT count(*) FROM spatial_ref_sys WHERE srid BETWEEN 9205 AND 9218")" = 14 ] ||
     fail "spatial_ref_sys lacks EPSG:9205-9218"
-if command -v projinfo >/dev/null; then
-    for code in 9205 9212 9218; do
-        want=$(projinfo -o PROJ -q "EPSG:$code" | sed 's/ +type=crs//')
-        got=$(q "SELECT proj4text FROM spatial_ref_sys WHERE srid = $code")
-        [ "$want" = "$got" ] || fail "EPSG:$code proj4text '$got' is not PROJ's '$want'"
-    done
-fi
+command -v projinfo >/dev/null || fail "projinfo is missing (Debian: proj-bin)"
+for code in $(seq 9205 9218); do
+    want=$(projinfo -o PROJ -q "EPSG:$code" | sed 's/ +type=crs//')
+    got=$(q "SELECT proj4text FROM spatial_ref_sys WHERE srid = $code")
+    [ "$want" = "$got" ] || fail "EPSG:$code proj4text '$got' is not PROJ's '$want'"
+    want=$(projinfo -o WKT1_GDAL --single-line -q "EPSG:$code")
+    got=$(q "SELECT srtext FROM spatial_ref_sys WHERE srid = $code")
+    [ "$want" = "$got" ] || fail "EPSG:$code srtext is not PROJ's WKT"
+done
 
 # A run loads and publishes; the view returns the rows of tax_extract.csv.
 rc=$(run_landrec "$T/run1.log" "$T/s1/landrec.yaml" --out "$T/out" --run-id r1 --warehouse "$URL")

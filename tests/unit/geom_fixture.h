@@ -6,14 +6,14 @@
 #ifndef LR_TEST_GEOM_FIXTURE_H
 #define LR_TEST_GEOM_FIXTURE_H
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "config.h"
 #include "geom.h"
 #include "model.h"
 #include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct gfx {
     struct lr_config cfg;

@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 /* cmocka.h after the system headers it needs */
-#include <cmocka.h>
-
 #include "geom_fixture.h"
 #include "geom_rings.h"
+
+#include <cmocka.h>
 
 #define BIT(c) (1u << (c))
 
@@ -62,7 +62,8 @@ static const struct parcel_case cases[] = {
     { "ring of 3 points", "0 0,10 0,0 0", BIT(LR_IS_TOO_FEW_POINTS), true },
     /* a ring left open on the map: closed by repeating its first point (PostGIS does the same,
      * test_geom_known.c RT 9) */
-    { "unclosed ring", "0 0,0 10,10 10,10 0", BIT(LR_IS_RING_PROBLEM) | BIT(LR_IS_REPAIRED), false },
+    { "unclosed ring", "0 0,0 10,10 10,10 0", BIT(LR_IS_RING_PROBLEM) | BIT(LR_IS_REPAIRED),
+      false },
     /* a hole of 3 points holds no area: dropped (PostGIS keeps the shell too, RT 12) */
     { "hole of 3 points", "0 0,0 10,10 10,10 0,0 0;2 2,3 3,2 2",
       BIT(LR_IS_TOO_FEW_POINTS) | BIT(LR_IS_REPAIRED), false },
@@ -107,7 +108,7 @@ test_repair_report(void **state)
 
     (void)state;
     gfx_init(&f, 1);
-    gfx_parcel(&f, 25195, 1, 1, "0 0,10 10,10 0,0 10,0 0");                    /* 0 -> 50 */
+    gfx_parcel(&f, 25195, 1, 1, "0 0,10 10,10 0,0 10,0 0");                        /* 0 -> 50 */
     gfx_parcel(&f, 25195, 1, 2, "20 0,20 10,30 10,30 0,25 0,27 3,23 3,25 0,20 0"); /* 94 -> 94 */
     assert_int_equal(lr_stage_validate(&f.ctx, &f.sh, &err), LR_OK);
     is = gfx_issue(&f, 0, LR_IS_REPAIRED);
@@ -171,8 +172,7 @@ static const struct pair_case pairs[] = {
     { "inside, no contact", "0 0,0 10,10 10,10 0,0 0", "2 2,2 3,3 3,3 2,2 2", true },
     { "inside, sharing an edge", "0 0,0 10,10 10,10 0,0 0", "0 0,0 3,3 3,3 0,0 0", true },
     { "identical", "0 0,0 1,1 1,1 0,0 0", "0 0,0 1,1 1,1 0,0 0", true },
-    { "identical, other start and direction", "0 0,0 1,1 1,1 0,0 0", "1 1,0 1,0 0,1 0,1 1",
-      true },
+    { "identical, other start and direction", "0 0,0 1,1 1,1 0,0 0", "1 1,0 1,0 0,1 0,1 1", true },
     { "filling a hole", "0 0,0 10,10 10,10 0,0 0;2 2,2 4,4 4,4 2,2 2", "2 2,2 4,4 4,4 2,2 2",
       false },
     { "inside a hole", "0 0,0 10,10 10,10 0,0 0;2 2,2 6,6 6,6 2,2 2", "3 3,3 4,4 4,4 3,3 3",
@@ -224,6 +224,165 @@ test_interiors_intersect(void **state)
     }
 }
 
+/* The shortcut that skips GEOS for one simple ring must never call an invalid ring simple:
+ * random rings of 4 to 9 points on a 6 x 6 integer grid (repeated points, collinear runs,
+ * touching and crossing edges galore), and the same rings scaled and shifted to projected
+ * coordinates (x + 500000, y + 1200000, units of 0.37 m). */
+static void
+test_simple_ring_agrees_with_geos(void **state)
+{
+    struct lr_geom_ctx *g = lr_geom_ctx_new();
+    uint64_t seed = 12345;
+    int simple = 0, valid = 0;
+
+    (void)state;
+    for (int t = 0; t < 40000; t++) {
+        double xy[20];
+        struct lr_shape s = { 0 };
+        uint32_t part = 1, npts;
+        enum lr_issue_class why;
+        struct lr_validity v;
+        bool projected = t % 2;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        npts = 3 + (uint32_t)((seed >> 33) % 6);
+        for (uint32_t k = 0; k < npts; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            xy[2 * k] = (double)((seed >> 33) % 6);
+            xy[2 * k + 1] = (double)((seed >> 40) % 6);
+            if (projected) {
+                xy[2 * k] = 500000 + 0.37 * xy[2 * k];
+                xy[2 * k + 1] = 1200000 + 0.37 * xy[2 * k + 1];
+            }
+        }
+        xy[2 * npts] = xy[0];
+        xy[2 * npts + 1] = xy[1];
+        npts++;
+        s.nparts = 1;
+        s.nrings = 1;
+        s.npts = npts;
+        s.part_rings = &part;
+        s.ring_pts = &npts;
+        s.xy = xy;
+        void *geom = lr_geom_from_shape(g, &s, &why);
+        if (!geom)
+            continue;
+        lr_geom_validate(g, geom, &v);
+        if (lr_ring_is_simple(xy, npts)) {
+            simple++;
+            if (!v.valid)
+                fail_msg("ring %d called simple, GEOS: %s", t, v.reason);
+        }
+        valid += v.valid;
+        lr_geom_free(geom);
+    }
+    print_message("random rings: %d valid by GEOS, %d of them recognised as simple\n", valid,
+                  simple);
+    assert_true(simple > valid / 2); /* the shortcut is taken for most valid rings */
+    lr_geom_ctx_free(g);
+}
+
+/* A random valid polygon of one ring on a 5 x 5 grid (NULL after 100 tries). */
+static void *
+random_polygon(struct lr_geom_ctx *g, uint64_t *seed, double *xy, uint32_t *npts)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct lr_shape s = { 0 };
+        uint32_t part = 1;
+        enum lr_issue_class why;
+        struct lr_validity v;
+        *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        *npts = 3 + (uint32_t)((*seed >> 33) % 5);
+        for (uint32_t k = 0; k < *npts; k++) {
+            *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            xy[2 * k] = (double)((*seed >> 33) % 5);
+            xy[2 * k + 1] = (double)((*seed >> 40) % 5);
+        }
+        xy[2 * *npts] = xy[0];
+        xy[2 * *npts + 1] = xy[1];
+        (*npts)++;
+        s.nparts = s.nrings = 1;
+        s.npts = *npts;
+        s.part_rings = &part;
+        s.ring_pts = npts;
+        s.xy = xy;
+        void *geom = lr_geom_from_shape(g, &s, &why);
+        if (geom)
+            lr_geom_validate(g, geom, &v);
+        if (geom && v.valid && lr_geom_area(g, geom) > 0)
+            return geom;
+        lr_geom_free(geom);
+    }
+    return NULL;
+}
+
+/* Compare the filter with GEOS on one pair (a and b are freed): 1 when GEOS finds an
+ * intersection with area; fails when the filter misses one, or says yes without area, or
+ * answers differently with the arguments swapped. */
+static int
+compare_pair(struct lr_geom_ctx *g, void *a, void *b)
+{
+    struct lr_rings r;
+    struct lr_ringset sa, sb;
+    size_t ra = 0, rb = 0;
+    void *x;
+    double area;
+    bool f;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    lr_rings_init(&r);
+    assert_int_equal(lr_geom_rings(g, a, &r, &ra), LR_OK);
+    assert_int_equal(lr_geom_rings(g, b, &r, &rb), LR_OK);
+    lr_ringset_make(&sa, &r, 0, ra);
+    lr_ringset_make(&sb, &r, ra, rb);
+    x = lr_geom_intersection(g, a, b);
+    area = x ? lr_geom_area(g, x) : -1;
+    f = lr_ringset_interiors_intersect(&sa, &sb);
+    assert_true(area >= 0);
+    if ((area > 1e-9) != f) /* exact on grid coordinates */
+        fail_msg("filter %d, GEOS area %g: %s and %s", f, area, lr_geom_to_wkt(g, a),
+                 lr_geom_to_wkt(g, b));
+    assert_int_equal(f, lr_ringset_interiors_intersect(&sb, &sa));
+    lr_geom_free(x);
+    lr_geom_free(a);
+    lr_geom_free(b);
+    lr_rings_release(&r);
+    return area > 1e-9;
+}
+
+/* The overlap filter against GEOS on random pairs of valid polygons on a small grid (shared
+ * edges, shared vertices, collinear runs, containment, duplicates), then on a holed square and
+ * a random polygon: the filter says the interiors meet exactly when GEOS finds an intersection
+ * with area. */
+static void
+test_interiors_against_geos(void **state)
+{
+    struct lr_geom_ctx *g = lr_geom_ctx_new();
+    uint64_t seed = 99;
+    int meet = 0, n = 0;
+    double xa[20], xb[20];
+    uint32_t na, nb;
+    char wkt[160];
+
+    (void)state;
+    for (; n < 20000; n++)
+        meet +=
+            compare_pair(g, random_polygon(g, &seed, xa, &na), random_polygon(g, &seed, xb, &nb));
+    for (; n < 25000; n++) { /* [0,4]^2 less a random grid rectangle inside it */
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int x0 = 1 + (int)((seed >> 33) % 2), y0 = 1 + (int)((seed >> 37) % 2);
+        int x1 = x0 + 1 + (int)((seed >> 41) % (unsigned)(3 - x0));
+        int y1 = y0 + 1 + (int)((seed >> 45) % (unsigned)(3 - y0));
+        snprintf(wkt, sizeof(wkt), "POLYGON((0 0,0 4,4 4,4 0,0 0),(%d %d,%d %d,%d %d,%d %d,%d %d))",
+                 x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
+        meet += compare_pair(g, lr_geom_from_wkt(g, wkt), random_polygon(g, &seed, xb, &nb));
+    }
+    print_message("random pairs: %d, %d overlapping by GEOS, the filter agreeing on all\n", n,
+                  meet);
+    assert_true(meet > n / 4 && meet < n); /* both answers well represented */
+    lr_geom_ctx_free(g);
+}
+
 int
 main(void)
 {
@@ -232,6 +391,8 @@ main(void)
         cmocka_unit_test(test_repair_report),
         cmocka_unit_test(test_valid_untouched),
         cmocka_unit_test(test_interiors_intersect),
+        cmocka_unit_test(test_simple_ring_agrees_with_geos),
+        cmocka_unit_test(test_interiors_against_geos),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 /* cmocka.h after the system headers it needs */
-#include <cmocka.h>
-
 #include "geom.h"
 #include "geom_fixture.h"
 #include "money.h"
+
+#include <cmocka.h>
 
 static char *
 read_all(const char *path)
@@ -140,8 +140,8 @@ test_xmltester_validity(void **state)
     for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
         struct xml_tally t = { 0, 0, 0, 0 };
         run_xml(g, files[f].file, &t);
-        print_message("%s: %d cases (%d invalid), %d agree\n", files[f].file, t.cases,
-                      t.want_false, t.agree);
+        print_message("%s: %d cases (%d invalid), %d agree\n", files[f].file, t.cases, t.want_false,
+                      t.agree);
         assert_int_equal(t.cases, files[f].cases);
         assert_int_equal(t.want_false, files[f].want_false);
         assert_int_equal(t.agree, t.cases);
@@ -330,7 +330,7 @@ stage_case(const char *name, const char *orig_text, double want_area)
     else if (want_area == 0 && p->status != LR_ST_REJECTED)
         fail_msg("%s: no polygon expected, but the parcel was kept without complaint", name);
     print_message("%s: %s\n", name,
-                  refused ? "unrepairable (kept as drawn)"
+                  refused                       ? "unrepairable (kept as drawn)"
                   : p->status == LR_ST_REJECTED ? "rejected"
                                                 : "area agrees");
     gfx_release(&f);
@@ -340,7 +340,8 @@ stage_case(const char *name, const char *orig_text, double want_area)
 static void
 test_postgis_makevalid(void **state)
 {
-    char *path = shared_path("realdata/postgis-makevalid-regress/clean_cases.tsv"), *tsv = read_all(path);
+    char *path = shared_path("realdata/postgis-makevalid-regress/clean_cases.tsv"),
+         *tsv = read_all(path);
     char *epath = shared_path("realdata/postgis-makevalid-regress/clean_expected");
     char *expected = read_all(epath), *save = NULL, *line;
     struct lr_geom_ctx *g = lr_geom_ctx_new();

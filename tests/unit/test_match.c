@@ -17,6 +17,7 @@
 #include "geom.h"
 #include "lineage.h"
 #include "model.h"
+#include "money.h"
 #include "stage.h"
 
 struct fx {
@@ -205,11 +206,37 @@ test_tolerance(void **state)
     }
 }
 
+/* The stage's tolerance agrees with money.c's for any scale and area (random pairs). */
+static void
+test_tolerance_agrees_with_money(void **state)
+{
+    struct fx *f = *state;
+    uint64_t s = 99;
+
+    for (int i = 1; i <= 20000; i++) {
+        size_t p;
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        p = add_parcel(f, 1 + i / 1000, i, 1 + (int64_t)(s >> 34), 10.0 * i, "CLN");
+        f->sh.parcels[p].scale = (int32_t)(1 + (s >> 20) % 20000);
+        add_record(f, 1 + i / 1000, i, (int64_t)(s >> 34) % 1000000000 + (i % 3 ? 0 : 5), "CLN",
+                   NULL);
+    }
+    run_match(f);
+    for (size_t i = 0; i < f->sh.n_parcels; i++) {
+        struct lr_err err = { LR_OK, "" };
+        int64_t want = -1;
+        assert_int_equal(lr_money_tolerance_dm2(f->sh.parcels[i].scale, f->sh.records[i].area_dm2,
+                                                0, true, &want, &err),
+                         LR_OK);
+        assert_int_equal(f->sh.parcels[i].tol_dm2, want);
+    }
+}
+
 static void
 test_land_use_and_commune(void **state)
 {
     struct fx *f = *state;
-    struct lr_commune xw = { 25216, NULL, 25210, NULL };
+    struct lr_commune xw = { .old_code = 25216, .new_code = 25210 };
     size_t p1 = add_parcel(f, 1, 1, 5000, 10, "ONT");
     size_t p2 = add_parcel(f, 1, 2, 5000, 30, "CLN");
 
@@ -281,7 +308,7 @@ test_renumbered(void **state)
     assert_int_equal(f->sh.parcels[p].confidence_pct, l->confidence_pct);
     assert_non_null(strstr(l->evidence, "register 25216-1-5 renumbered as map 25216-1-13"));
     assert_non_null(strstr(l->evidence, "lies beside 4, 6"));
-    assert_non_null(strstr(l->evidence, "last shared number 10"));
+    assert_non_null(strstr(l->evidence, "after the sheet's shared numbering (to 10)"));
     assert_non_null(finding_of(f, (int64_t)p, (int64_t)r, LR_ST_RENUMBERED));
     assert_null(finding_of(f, -1, -1, LR_ST_MAP_ONLY));
 }
@@ -470,8 +497,6 @@ test_crowded_sheet(void **state)
         }
     }
     run_match(f);
-    print_message("crowded sheet: 4000 + 4000 leftovers in %.2f s, %zu lineage rows\n",
-                  lr_now() - t0, f->sh.n_lineage);
     for (size_t i = 0; i < f->sh.n_parcels; i++) {
         const struct lr_parcel *p = &f->sh.parcels[i];
         assert_true(p->status > LR_ST_NONE && p->status < LR_ST_REJECTED);
@@ -480,8 +505,10 @@ test_crowded_sheet(void **state)
     for (size_t i = 0; i < f->sh.n_records; i++)
         assert_true(f->sh.records[i].status > LR_ST_NONE &&
                     f->sh.records[i].status < LR_ST_REJECTED);
-    /* look-alikes everywhere: at most a small share passes as sure */
-    assert_true(sure < 400);
+    print_message("crowded sheet: 4000 + 4000 leftovers in %.2f s, %zu lineage rows, %zu sure\n",
+                  lr_now() - t0, f->sh.n_lineage, sure);
+    /* look-alikes everywhere: at most 1 % of the records pass as sure (seen: 1) */
+    assert_true(sure <= 40);
 }
 
 int
@@ -489,6 +516,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tolerance),
+        cmocka_unit_test_setup_teardown(test_tolerance_agrees_with_money, setup, teardown),
         cmocka_unit_test_setup_teardown(test_land_use_and_commune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renumbered, setup, teardown),

@@ -1,15 +1,16 @@
 /* test_pg.c - the server-free parts of pg.c and warehouse_rows.c: URL masking, COPY field
  * encoding (text escapes, binary numeric, NULLs) and WKB -> EWKB. */
-#include "pg.h"
-#include "warehouse_rows.h"
-
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka.h after the system headers it needs */
+#include <cmocka.h>
+/* the modules under test */
+#include "pg.h"
+#include "warehouse_rows.h"
 
 static void
 test_mask_url(void **state)

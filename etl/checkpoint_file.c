@@ -1,0 +1,463 @@
+/* checkpoint_file.c - checkpoint files on disk: save, find, load with every check, the work
+ * folder tidied for a resume, and the checkpoints kept out of what publish renames
+ * (see checkpoint.h). */
+#include "checkpoint.h"
+#include "io.h"
+#include "source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The checkpoint index of a file name "NN-stage.ckpt", -1 for other names. */
+static long
+ckpt_index(const char *name)
+{
+    size_t n = strlen(name);
+    char *end;
+    long v;
+
+    if (n < 7 || strcmp(name + n - 5, ".ckpt") != 0)
+        return -1;
+    v = strtol(name, &end, 10);
+    return end != name && *end == '-' && v >= 0 ? v : -1;
+}
+
+/* Name of the newest checkpoint in dir (caller frees), NULL when none. */
+static char *
+newest_ckpt(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char *best = NULL;
+    long best_i = -1;
+
+    while (d && (e = readdir(d))) {
+        long i = ckpt_index(e->d_name);
+        if (i > best_i) {
+            free(best);
+            best = strdup(e->d_name);
+            best_i = best ? i : -1;
+        }
+    }
+    if (d)
+        closedir(d);
+    return best;
+}
+
+/* Remove every checkpoint of dir but keep. */
+static void
+remove_others(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, keep) != 0 && ckpt_index(e->d_name) >= 0) {
+            char *p = lr_path_join(dir, e->d_name);
+            if (p)
+                unlink(p);
+            free(p);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+static enum lr_rc
+read_all(const char *path, unsigned char **data, size_t *n, struct lr_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    enum lr_rc rc = LR_OK;
+
+    *data = NULL;
+    if (!f || fstat(fileno(f), &st) != 0 || st.st_size < 0) {
+        rc = lr_err_set(err, LR_ERR_INPUT, "cannot read '%s': %s", path, strerror(errno));
+    } else if (!(*data = malloc((size_t)st.st_size + 1))) {
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory reading '%s'", path);
+    } else if (fread(*data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        rc = lr_err_set(err, LR_ERR_INPUT, "cannot read '%s': short read", path);
+        free(*data);
+        *data = NULL;
+    }
+    *n = rc == LR_OK ? (size_t)st.st_size : 0;
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+static char *
+ckpt_dir(const struct lr_ctx *ctx)
+{
+    return lr_path_join(ctx->work_dir, LR_CHECKPOINT_DIR);
+}
+
+/* OUTPUT/.RUN_ID.checkpoints: where checkpoints wait while publish runs. */
+static char *
+stash_dir(const struct lr_ctx *ctx)
+{
+    return lr_asprintf("%s/.%s.checkpoints", ctx->output, ctx->run_id);
+}
+
+/* sha256 of every output into info (names borrowed from ctx). */
+static enum lr_rc
+hash_outputs(struct lr_ctx *ctx, struct lr_checkpoint_info *info, struct lr_err *err)
+{
+    enum lr_rc rc = LR_OK;
+
+    info->outputs = ctx->outputs;
+    info->n_outputs = ctx->n_outputs;
+    info->output_sha = ctx->n_outputs ? calloc(ctx->n_outputs, sizeof(*info->output_sha)) : NULL;
+    if (ctx->n_outputs && !info->output_sha)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == LR_OK && i < ctx->n_outputs; i++) {
+        char *p = lr_path_join(ctx->work_dir, ctx->outputs[i]);
+        rc = p ? lr_io_sha256_file(p, info->output_sha[i], err)
+               : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        free(p);
+    }
+    return rc;
+}
+
+enum lr_rc
+lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
+                   const char *stage_name, struct lr_err *err)
+{
+    struct lr_checkpoint_info info;
+    char *dir = ckpt_dir(ctx), *name = NULL, *path = NULL;
+    struct lr_buf b;
+    double t0 = lr_now();
+    enum lr_rc rc;
+
+    memset(&info, 0, sizeof(info));
+    lr_buf_init(&b);
+    info.stage = stage;
+    snprintf(info.stage_name, sizeof(info.stage_name), "%s", stage_name);
+    memcpy(info.config_sha256, ctx->cfg->sha256, 32);
+    name = lr_asprintf("%02zu-%s.ckpt", stage, stage_name);
+    path = dir && name ? lr_path_join(dir, name) : NULL;
+    rc = path ? hash_outputs(ctx, &info, err) : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    if (rc == LR_OK)
+        rc = lr_checkpoint_encode(ctx->geom, &info, sh, &b, err);
+    if (rc == LR_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
+        rc = lr_err_set(err, LR_ERR_IO, "cannot create folder '%s': %s", dir, strerror(errno));
+    if (rc == LR_OK)
+        rc = lr_io_write_file(path, b.data, b.len, err);
+    if (rc == LR_OK) {
+        lr_io_sync_dir(dir);
+        remove_others(dir, name);
+        lr_log(LR_LOG_DEBUG, "run", NULL, "checkpoint '%s': %zu bytes in %.3f s", path, b.len,
+               lr_now() - t0);
+    }
+    free(info.output_sha);
+    lr_buf_release(&b);
+    free(path);
+    free(name);
+    free(dir);
+    return rc;
+}
+
+enum lr_rc
+lr_input_changed(const struct lr_input *in, bool *changed, struct lr_err *err)
+{
+    struct lr_err scratch = { LR_OK, "" };
+    GDALDatasetH ds = NULL;
+    char hex[65] = "";
+
+    *changed = false;
+    if (strstr(in->path, "://")) /* a register query source: rows of a server, not a file */
+        return LR_OK;
+    if (lr_io_sha256_file(in->path, hex, &scratch) == LR_OK && strcmp(hex, in->sha256) == 0)
+        return LR_OK;
+    lr_err_clear(&scratch);
+    if (lr_source_open(in->path, &ds, &scratch) != LR_OK ||
+        lr_source_hash(ds, in->path, hex, &scratch) != LR_OK)
+        hex[0] = '\0';
+    if (ds)
+        GDALClose(ds);
+    if (scratch.rc == LR_ERR_NOMEM)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    *changed = strcmp(hex, in->sha256) != 0;
+    return LR_OK;
+}
+
+/* Inputs and saved outputs still as they were when the checkpoint was written. */
+static enum lr_rc
+check_unchanged(struct lr_ctx *ctx, const struct lr_shard *sh,
+                const struct lr_checkpoint_info *info, struct lr_err *err)
+{
+    struct lr_err scratch = { LR_OK, "" };
+    enum lr_rc rc = LR_OK;
+    bool changed = false;
+    char hex[65];
+
+    for (size_t i = 0; rc == LR_OK && i < sh->n_inputs; i++) {
+        rc = lr_input_changed(&sh->inputs[i], &changed, err);
+        if (rc == LR_OK && changed)
+            return lr_err_set(err, LR_ERR_INPUT, "input '%s' changed since the checkpoint",
+                              sh->inputs[i].path);
+    }
+    for (size_t i = 0; rc == LR_OK && i < info->n_outputs; i++) {
+        char *p = lr_path_join(ctx->work_dir, info->outputs[i]);
+        if (!p)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        if (lr_io_sha256_file(p, hex, &scratch) != LR_OK || strcmp(hex, info->output_sha[i]) != 0)
+            rc = lr_err_set(err, LR_ERR_INPUT, "output '%s' changed or went missing", p);
+        free(p);
+    }
+    return rc;
+}
+
+/* Bring checkpoints parked for publish (a run killed during publish) back into the work
+ * folder. */
+static void
+unpark(struct lr_ctx *ctx, const char *dir)
+{
+    char *stash = stash_dir(ctx);
+    struct stat st;
+
+    if (stash && stat(dir, &st) != 0 && stat(stash, &st) == 0 && rename(stash, dir) == 0)
+        lr_log(LR_LOG_INFO, "run", NULL, "checkpoints taken back from '%s'", stash);
+    free(stash);
+}
+
+/* The newest checkpoint file of the work folder, read whole. */
+static enum lr_rc
+read_newest(struct lr_ctx *ctx, char **path, unsigned char **data, size_t *n, struct lr_err *err)
+{
+    char *dir = ckpt_dir(ctx), *name;
+    enum lr_rc rc;
+
+    if (!dir)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    unpark(ctx, dir);
+    name = newest_ckpt(dir);
+    *path = name ? lr_path_join(dir, name) : NULL;
+    if (!name)
+        rc = lr_err_set(err, LR_ERR_INPUT, "no checkpoint in '%s'", dir);
+    else if (!*path)
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    else
+        rc = read_all(*path, data, n, err);
+    free(name);
+    free(dir);
+    return rc;
+}
+
+enum lr_rc
+lr_checkpoint_load(struct lr_ctx *ctx, struct lr_shard *sh, const char *const *names,
+                   size_t n_names, struct lr_checkpoint_info *info, struct lr_err *err)
+{
+    unsigned char *data = NULL;
+    char *path = NULL;
+    size_t n = 0;
+    enum lr_rc rc = read_newest(ctx, &path, &data, &n, err);
+
+    if (rc == LR_OK)
+        rc = lr_checkpoint_decode(ctx->geom, data, n, info, sh, names, n_names, err);
+    free(data);
+    if (rc == LR_OK && memcmp(info->config_sha256, ctx->cfg->sha256, 32) != 0)
+        rc = lr_err_set(err, LR_ERR_INPUT, "the config changed since the checkpoint");
+    if (rc == LR_OK &&
+        (info->stage >= n_names || strcmp(names[info->stage], info->stage_name) != 0 ||
+         sh->n_stages != info->stage + 1))
+        rc = lr_err_set(err, LR_ERR_INPUT, "the checkpoint's stage '%s' does not fit this landrec",
+                        info->stage_name);
+    if (rc == LR_OK)
+        rc = check_unchanged(ctx, sh, info, err);
+    if (rc == LR_OK)
+        lr_log(LR_LOG_INFO, "run", NULL, "resuming from '%s' (stage '%s' complete)", path,
+               info->stage_name);
+    free(path);
+    return rc;
+}
+
+/* mtime of the newest checkpoint of OUTPUT/entry when it was saved with this config. */
+static bool
+candidate(const char *output, const char *entry, const unsigned char sha[32], double *mtime)
+{
+    char *dir = lr_asprintf("%s/%s/%s", output, entry, LR_CHECKPOINT_DIR);
+    char *name = dir ? newest_ckpt(dir) : NULL, *path;
+
+    if (dir && !name) { /* parked for publish: OUTPUT/.RUN_ID.checkpoints */
+        free(dir);
+        dir = lr_asprintf("%s/.%.*s.checkpoints", output, (int)strlen(entry) - 4, entry);
+        name = dir ? newest_ckpt(dir) : NULL;
+    }
+    path = name ? lr_path_join(dir, name) : NULL;
+    struct lr_checkpoint_info info;
+    struct lr_err err = { LR_OK, "" };
+    unsigned char *data = NULL;
+    struct stat st;
+    size_t n;
+    bool ok = false;
+
+    memset(&info, 0, sizeof(info));
+    if (path && stat(path, &st) == 0 && read_all(path, &data, &n, &err) == LR_OK &&
+        lr_checkpoint_decode(NULL, data, n, &info, NULL, NULL, 0, &err) == LR_OK &&
+        memcmp(info.config_sha256, sha, 32) == 0) {
+        ok = true;
+        *mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9;
+    }
+    lr_checkpoint_info_release(&info);
+    free(data);
+    free(path);
+    free(name);
+    free(dir);
+    return ok;
+}
+
+char *
+lr_checkpoint_find(const char *output, const unsigned char config_sha256[32])
+{
+    DIR *d = opendir(output);
+    struct dirent *e;
+    char *best = NULL;
+    double best_t = -1, t;
+
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n <= 4 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".tmp") != 0)
+            continue;
+        if (candidate(output, e->d_name, config_sha256, &t) &&
+            (t > best_t || (t == best_t && best && strcmp(e->d_name, best) > 0))) {
+            free(best);
+            best = strndup(e->d_name, n - 4);
+            best_t = best ? t : -1;
+        }
+    }
+    if (d)
+        closedir(d);
+    return best;
+}
+
+enum lr_rc
+lr_checkpoint_park(struct lr_ctx *ctx, struct lr_err *err)
+{
+    char *dir = ckpt_dir(ctx), *stash = stash_dir(ctx);
+    enum lr_rc rc = LR_OK;
+
+    if (!dir || !stash)
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    else if (lr_io_remove_tree(stash, err) == LR_OK && rename(dir, stash) != 0 && errno != ENOENT)
+        rc =
+            lr_err_set(err, LR_ERR_IO, "cannot move '%s' to '%s': %s", dir, stash, strerror(errno));
+    free(dir);
+    free(stash);
+    return rc;
+}
+
+void
+lr_checkpoint_unpark(struct lr_ctx *ctx)
+{
+    char *dir = ckpt_dir(ctx), *stash = stash_dir(ctx);
+    struct lr_err ignored = { LR_OK, "" };
+    struct stat st;
+
+    if (dir && stash) {
+        if (stat(ctx->work_dir, &st) == 0)
+            rename(stash, dir); /* publish failed early: keep them for --resume */
+        else
+            lr_io_remove_tree(stash, &ignored);
+    }
+    free(dir);
+    free(stash);
+}
+
+void
+lr_checkpoint_discard(struct lr_ctx *ctx)
+{
+    char *dir = ckpt_dir(ctx), *stash = stash_dir(ctx);
+    struct lr_err ignored = { LR_OK, "" };
+
+    if (dir)
+        lr_io_remove_tree(dir, &ignored);
+    if (stash)
+        lr_io_remove_tree(stash, &ignored);
+    free(dir);
+    free(stash);
+}
+
+void
+lr_checkpoint_cleanup(const char *output)
+{
+    struct lr_err ignored = { LR_OK, "" };
+    DIR *d = opendir(output);
+    struct dirent *e;
+    const char *suffix = ".checkpoints";
+    size_t ns = strlen(suffix);
+
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        char *tmp, *park;
+        struct stat st;
+
+        if (e->d_name[0] != '.' || n <= ns + 1 || strcmp(e->d_name + n - ns, suffix) != 0)
+            continue;
+        tmp = lr_asprintf("%s/%.*s.tmp", output, (int)(n - ns - 1), e->d_name + 1);
+        park = lr_path_join(output, e->d_name);
+        if (tmp && park && stat(tmp, &st) != 0) {
+            lr_io_remove_tree(park, &ignored);
+            lr_log(LR_LOG_INFO, "run", NULL, "removed stale checkpoints '%s'", park);
+        }
+        free(tmp);
+        free(park);
+    }
+    if (d)
+        closedir(d);
+}
+
+static bool
+listed(const struct lr_checkpoint_info *info, const char *rel)
+{
+    for (size_t i = 0; i < info->n_outputs; i++)
+        if (strcmp(info->outputs[i], rel) == 0)
+            return true;
+    return false;
+}
+
+/* Remove what is not listed under dir (rel: its path inside the work folder). */
+static enum lr_rc
+tidy_dir(const char *dir, const char *rel, const struct lr_checkpoint_info *info,
+         struct lr_err *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    enum lr_rc rc = LR_OK;
+
+    if (!d)
+        return lr_err_set(err, LR_ERR_IO, "cannot list '%s': %s", dir, strerror(errno));
+    while (rc == LR_OK && (e = readdir(d))) {
+        char *p, *r;
+        struct stat st;
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            (!rel[0] && strcmp(e->d_name, LR_CHECKPOINT_DIR) == 0))
+            continue;
+        p = lr_path_join(dir, e->d_name);
+        r = rel[0] ? lr_asprintf("%s/%s", rel, e->d_name) : strdup(e->d_name);
+        if (!p || !r)
+            rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        else if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc = tidy_dir(p, r, info, err);
+            if (rc == LR_OK)
+                rmdir(p); /* fails, harmlessly, when a listed output is inside */
+        } else if (!listed(info, r) && unlink(p) != 0)
+            rc = lr_err_set(err, LR_ERR_IO, "cannot remove '%s': %s", p, strerror(errno));
+        free(p);
+        free(r);
+    }
+    closedir(d);
+    return rc;
+}
+
+enum lr_rc
+lr_checkpoint_tidy(struct lr_ctx *ctx, const struct lr_checkpoint_info *info, struct lr_err *err)
+{
+    return tidy_dir(ctx->work_dir, "", info, err);
+}

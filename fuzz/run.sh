@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets (clang, ASan + UBSan) and run each for a while.
+# Usage: fuzz/run.sh [SECONDS_PER_TARGET] [BUILD_DIR] [TARGET...]
+#   defaults: 30 s, build-fuzz next to the repo's build dirs (or $LR_FUZZ_BUILD), every target.
+# The ctest test `fuzz_short` (label fuzz) runs this with a short time per target. Each target
+# keeps its growing corpus in BUILD_DIR/corpus/TARGET (seeded from fuzz/seeds/TARGET); a crash,
+# leak, timeout or out-of-memory leaves its input in BUILD_DIR/artifacts/ and fails the script.
+# Prints one line per target: executions, executions per second, corpus size.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+secs=${1:-30}
+build=${2:-${LR_FUZZ_BUILD:-$here/../build-fuzz}}
+shift $(( $# > 2 ? 2 : $# )) || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(config text key money register)
+command -v clang >/dev/null || { echo "fuzz: clang not installed (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
+mkdir -p "$build/artifacts"
+status=0
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"
+  mkdir -p "$corpus"
+  log="$build/fuzz_$t.log"
+  dict=()
+  [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
+  set +e
+  (cd "$build" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    "./fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$build/artifacts/${t}-" "${dict[@]}" \
+    "$corpus" "$here/seeds/$t") >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  units=$(find "$corpus" -type f | wc -l)
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "fuzz_$t: FAILED (exit $rc) after ${execs:-?} executions; log $log"
+    grep -E "ERROR|SUMMARY|runtime error|Assertion|Test unit written" "$log" | head -8 | sed 's/^/    /'
+  else
+    echo "fuzz_$t: ${execs:-?} executions in ${secs} s (${rate:-?}/s), corpus $units inputs"
+  fi
+done
+exit $status

@@ -523,7 +523,8 @@ get_input(struct rd *r, const struct lr_config *cfg, struct lr_input *in)
 static void
 get_shape(struct rd *r, struct lr_shape *s)
 {
-    unsigned present = get_enum(r, 8);
+    const unsigned char *flags = take(r, 1);
+    unsigned present = flags ? *flags : 0;
     uint64_t need;
 
     s->nparts = get_u32(r);
@@ -531,7 +532,7 @@ get_shape(struct rd *r, struct lr_shape *s)
     s->npts = get_u32(r);
     need = (present & 1 ? (uint64_t)s->nparts * 4 : 0) +
            (present & 2 ? (uint64_t)s->nrings * 4 : 0) + (present & 4 ? (uint64_t)s->npts * 16 : 0);
-    if (r->bad || need > (uint64_t)(r->end - r->p)) {
+    if (r->bad || present > 7 || need > (uint64_t)(r->end - r->p)) {
         r->bad = true;
         return;
     }

@@ -82,8 +82,12 @@ enum lr_rc lr_checkpoint_park(struct lr_ctx *ctx, struct lr_err *err);
 void lr_checkpoint_unpark(struct lr_ctx *ctx);
 /* A fresh run in this work folder: delete its checkpoints, parked ones included. */
 void lr_checkpoint_discard(struct lr_ctx *ctx);
-/* Delete parked checkpoints whose work folder is gone (they hold personal data). */
+/* Delete parked checkpoints whose work folder is gone (they hold personal data), unless their
+ * run folder exists unpublished (a run killed during publish: --resume publishes it again). */
 void lr_checkpoint_cleanup(const char *output);
+/* OUTPUT/latest names ctx's run / ctx's checkpoints are parked (killed during publish). */
+bool lr_checkpoint_is_published(const struct lr_ctx *ctx);
+bool lr_checkpoint_parked(const struct lr_ctx *ctx);
 /* Resume: remove from the work folder whatever the interrupted stage left: every file but the
  * checkpoints and the outputs the checkpoint lists (empty folders too). */
 enum lr_rc lr_checkpoint_tidy(struct lr_ctx *ctx, const struct lr_checkpoint_info *info,

@@ -277,19 +277,14 @@ lr_checkpoint_load(struct lr_ctx *ctx, struct lr_shard *sh, const char *const *n
     return rc;
 }
 
-/* mtime of the newest checkpoint of OUTPUT/entry when it was saved with this config. */
-static bool
-candidate(const char *output, const char *entry, const unsigned char sha[32], double *mtime)
-{
-    char *dir = lr_asprintf("%s/%s/%s", output, entry, LR_CHECKPOINT_DIR);
-    char *name = dir ? newest_ckpt(dir) : NULL, *path;
+static bool run_folder_exists(const char *output, const char *run, size_t n);
+static bool latest_names(const char *output, const char *run, size_t n);
 
-    if (dir && !name) { /* parked for publish: OUTPUT/.RUN_ID.checkpoints */
-        free(dir);
-        dir = lr_asprintf("%s/.%.*s.checkpoints", output, (int)strlen(entry) - 4, entry);
-        name = dir ? newest_ckpt(dir) : NULL;
-    }
-    path = name ? lr_path_join(dir, name) : NULL;
+/* mtime of the newest checkpoint in dir when it was saved with this config. */
+static bool
+candidate(const char *dir, const unsigned char sha[32], double *mtime)
+{
+    char *name = newest_ckpt(dir), *path = name ? lr_path_join(dir, name) : NULL;
     struct lr_checkpoint_info info;
     struct lr_err err = { LR_OK, "" };
     unsigned char *data = NULL;
@@ -308,8 +303,33 @@ candidate(const char *output, const char *entry, const unsigned char sha[32], do
     free(data);
     free(path);
     free(name);
-    free(dir);
     return ok;
+}
+
+/* The run id of a folder entry that may hold resumable checkpoints (caller frees) and the
+ * checkpoint folder to look in: RUN_ID.tmp/checkpoints, or .RUN_ID.checkpoints parked by a run
+ * killed during publish whose run folder is not published. */
+static char *
+resumable(const char *output, const char *entry, char **dir)
+{
+    size_t n = strlen(entry), ns = strlen(".checkpoints");
+    char *id = NULL;
+
+    *dir = NULL;
+    if (n > 4 && entry[0] != '.' && strcmp(entry + n - 4, ".tmp") == 0) {
+        id = strndup(entry, n - 4);
+        *dir = lr_asprintf("%s/%s/%s", output, entry, LR_CHECKPOINT_DIR);
+    } else if (n > ns + 1 && entry[0] == '.' && strcmp(entry + n - ns, ".checkpoints") == 0 &&
+               run_folder_exists(output, entry + 1, n - ns - 1) &&
+               !latest_names(output, entry + 1, n - ns - 1)) {
+        id = strndup(entry + 1, n - ns - 1);
+        *dir = lr_path_join(output, entry);
+    }
+    if (id && !*dir) {
+        free(id);
+        id = NULL;
+    }
+    return id;
 }
 
 char *
@@ -317,19 +337,20 @@ lr_checkpoint_find(const char *output, const unsigned char config_sha256[32])
 {
     DIR *d = opendir(output);
     struct dirent *e;
-    char *best = NULL;
+    char *best = NULL, *id, *dir;
     double best_t = -1, t;
 
     while (d && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n <= 4 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".tmp") != 0)
-            continue;
-        if (candidate(output, e->d_name, config_sha256, &t) &&
-            (t > best_t || (t == best_t && best && strcmp(e->d_name, best) > 0))) {
+        id = resumable(output, e->d_name, &dir);
+        if (id && candidate(dir, config_sha256, &t) &&
+            (t > best_t || (t == best_t && best && strcmp(id, best) > 0))) {
             free(best);
-            best = strndup(e->d_name, n - 4);
-            best_t = best ? t : -1;
+            best = id;
+            best_t = t;
+            id = NULL;
         }
+        free(id);
+        free(dir);
     }
     if (d)
         closedir(d);
@@ -383,6 +404,29 @@ lr_checkpoint_discard(struct lr_ctx *ctx)
     free(stash);
 }
 
+/* true when OUTPUT/run (length n) is a folder. */
+static bool
+run_folder_exists(const char *output, const char *run, size_t n)
+{
+    char *p = lr_asprintf("%s/%.*s", output, (int)n, run);
+    struct stat st;
+    bool yes = p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+
+    free(p);
+    return yes;
+}
+
+/* true when OUTPUT/latest names run (length n). */
+static bool
+latest_names(const char *output, const char *run, size_t n)
+{
+    char *link = lr_path_join(output, "latest"), target[512];
+    ssize_t len = link ? readlink(link, target, sizeof(target) - 1) : -1;
+
+    free(link);
+    return len >= 0 && (size_t)len == n && strncmp(target, run, n) == 0;
+}
+
 void
 lr_checkpoint_cleanup(const char *output)
 {
@@ -401,7 +445,10 @@ lr_checkpoint_cleanup(const char *output)
             continue;
         tmp = lr_asprintf("%s/%.*s.tmp", output, (int)(n - ns - 1), e->d_name + 1);
         park = lr_path_join(output, e->d_name);
-        if (tmp && park && stat(tmp, &st) != 0) {
+        /* kept while its run folder exists unpublished: --resume publishes it again */
+        if (tmp && park && stat(tmp, &st) != 0 &&
+            (!run_folder_exists(output, e->d_name + 1, n - ns - 1) ||
+             latest_names(output, e->d_name + 1, n - ns - 1))) {
             lr_io_remove_tree(park, &ignored);
             lr_log(LR_LOG_INFO, "run", NULL, "removed stale checkpoints '%s'", park);
         }
@@ -454,6 +501,23 @@ tidy_dir(const char *dir, const char *rel, const struct lr_checkpoint_info *info
     }
     closedir(d);
     return rc;
+}
+
+bool
+lr_checkpoint_is_published(const struct lr_ctx *ctx)
+{
+    return latest_names(ctx->output, ctx->run_id, strlen(ctx->run_id));
+}
+
+bool
+lr_checkpoint_parked(const struct lr_ctx *ctx)
+{
+    char *stash = stash_dir(ctx);
+    struct stat st;
+    bool yes = stash && stat(stash, &st) == 0;
+
+    free(stash);
+    return yes;
 }
 
 enum lr_rc

@@ -531,7 +531,6 @@ lr_geom_clone(struct lr_geom_ctx *g, const void *geom)
     return GEOSGeom_clone_r(g->h, geom);
 }
 
-
 bool
 lr_geom_is_empty(struct lr_geom_ctx *g, const void *geom)
 {
@@ -562,8 +561,6 @@ lr_geom_clip_rect(struct lr_geom_ctx *g, const void *geom, double minx, double m
 {
     return GEOSClipByRect_r(g->h, geom, minx, miny, maxx, maxy);
 }
-
-
 
 /* Append one ring of a polygon to r through the scratch buffer *buf (grown as needed). */
 static enum lr_rc

@@ -106,17 +106,17 @@ enum lr_rc lr_geom_rings(struct lr_geom_ctx *g, const void *geom, struct lr_ring
 /* The faces of a linework: nseg segments (x1, y1, x2, y2) plus the boundaries of nareas
  * polygonal areas, noded and polygonized. Returns a collection of polygons (caller frees; see
  * lr_geom_num_parts / lr_geom_part), NULL when GEOS failed. */
-void *lr_geom_faces(struct lr_geom_ctx *g, const double *seg, size_t nseg,
-                    const void *const *areas, size_t nareas);
+void *lr_geom_faces(struct lr_geom_ctx *g, const double *seg, size_t nseg, const void *const *areas,
+                    size_t nareas);
 
 /* What a repair did, for an honest report. */
 struct lr_repair_info {
-    double area_before, area_after; /* m^2 of the input and of the kept MultiPolygon */
-    int parts_before, parts_after;  /* polygons in the input / in the result */
-    int repaired_parts;             /* input polygons that were invalid and made valid */
+    double area_before, area_after;    /* m^2 of the input and of the kept MultiPolygon */
+    int parts_before, parts_after;     /* polygons in the input / in the result */
+    int repaired_parts;                /* input polygons that were invalid and made valid */
     int dropped_lines, dropped_points; /* collapsed pieces make-valid produced, not kept */
-    bool whole;                     /* the parts overlapped: the whole was made valid again */
-    bool valid;                     /* the result is valid */
+    bool whole;                        /* the parts overlapped: the whole was made valid again */
+    bool valid;                        /* the result is valid */
 };
 
 /* Make geom valid part by part (valid parts are copied untouched), then the whole when the

@@ -282,7 +282,8 @@ lr_qa_overlaps(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *i
     lr_geom_tree_free(tree);
     group_rings_release(&gr);
     if (rc != LR_OK)
-        return lr_err_set(err, rc, "out of memory looking for overlaps");
+        return lr_err_set(err, rc, "%s looking for overlaps",
+                          rc == LR_ERR_NOMEM ? "out of memory" : "GEOS failed");
     return LR_OK;
 }
 
@@ -491,10 +492,11 @@ lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *
         rc = lr_rings_unmatched_edges(&s.gr.rings, first_area, &seg, &nseg);
     if (rc == LR_OK && nseg) {
         faces = lr_geom_faces(g, seg, nseg, NULL, 0);
-        if (!faces)
-            rc = lr_err_set(err, LR_ERR_INTERNAL,
-                            "cannot build the coverage of new commune %05d: %s", (int)group,
-                            lr_geom_last_error(g));
+        if (!faces) /* GEOS could not node the edges: say so, and go on with the next commune */
+            lr_log(LR_LOG_WARN, "validate", NULL,
+                   "new commune %05d: gaps not looked for, its %zu coverage edges cannot be "
+                   "noded: %s",
+                   (int)group, nseg, lr_geom_last_error(g));
     }
     for (int f = 0; rc == LR_OK && faces && f < lr_geom_num_parts(g, faces); f++)
         rc = examine_face(&s, lr_geom_part(g, faces, f), group, preps, nareas, min_m2, out);
@@ -503,9 +505,10 @@ lr_qa_gaps_find(struct lr_geom_ctx *g, const struct lr_shard *sh, const size_t *
     free(s.hits);
     lr_geom_tree_free(s.tree);
     group_rings_release(&s.gr);
-    if (rc == LR_ERR_NOMEM)
-        return lr_err_set(err, rc, "out of memory looking for gaps");
-    return rc;
+    if (rc != LR_OK)
+        return lr_err_set(err, rc, "%s looking for gaps in new commune %05d",
+                          rc == LR_ERR_NOMEM ? "out of memory" : "GEOS failed", (int)group);
+    return LR_OK;
 }
 
 /* Take away from gap the parcels of other groups reaching into it. */

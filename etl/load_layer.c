@@ -535,8 +535,10 @@ load_map_layer(const struct lr_load_env *env, struct lr_crs_ctx *crs, struct lr_
     }
     if (rc == LR_OK)
         rc = check_complete(&r, failed, read_error, err);
+    double tc = lr_now();
     if (rc == LR_OK)
         rc = check_layer_crs(&r, crs, first, err);
+    lr_log(LR_LOG_WARN, "load", NULL, "PROFILE crs check %.4f", lr_now() - tc);
     lr_buf_release(&r.buf);
     return rc;
 }
@@ -822,7 +824,9 @@ lr_load_task_run(const struct lr_load_env *env, struct lr_crs_ctx *crs, struct l
     if (!task->path) {
         rc = run_query_task(env, crs, task);
     } else {
+        double tp = lr_now();
         rc = lr_source_precheck(task->path, &pc, &task->err);
+        lr_log(LR_LOG_WARN, "load", NULL, "PROFILE precheck %s %.4f", task->path, lr_now() - tp);
         if (rc == LR_OK)
             rc = lr_source_open(task->path, &ds, &task->err);
         if (rc == LR_OK)

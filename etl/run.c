@@ -327,6 +327,17 @@ resume(struct lr_ctx *ctx, struct lr_shard *sh, size_t *first, struct lr_err *er
     enum lr_rc rc;
 
     *first = 0;
+    if (stat(ctx->work_dir, &st) != 0 && stat(ctx->run_dir, &st) == 0) {
+        if (lr_checkpoint_is_published(ctx)) {
+            lr_log(LR_LOG_INFO, "run", NULL, "run '%s' is complete and published: nothing to do",
+                   ctx->run_id);
+            *first = LR_ARRAY_LEN(stages);
+            return LR_OK;
+        }
+        if (lr_checkpoint_parked(ctx) && rename(ctx->run_dir, ctx->work_dir) == 0)
+            lr_log(LR_LOG_INFO, "run", NULL,
+                   "run '%s' was interrupted while publishing: publishing it again", ctx->run_id);
+    }
     if (stat(ctx->work_dir, &st) != 0) {
         lr_log(LR_LOG_INFO, "run", NULL, "nothing to resume in '%s': a new run", ctx->work_dir);
         return prepare_work_dir(ctx, err);
@@ -399,6 +410,30 @@ open_work(struct lr_ctx *ctx, struct lr_shard *sh, size_t *first, struct lr_err 
     return rc;
 }
 
+/* A failed run: its manifest says so (when the work folder is still there), and the log says
+ * where the run's files are and that nothing was published. */
+static void
+report_failure(struct lr_ctx *ctx, struct lr_shard *sh, enum lr_rc rc, const struct lr_err *err)
+{
+    struct lr_err ignored = { LR_OK, "" };
+    struct stat st;
+
+    if (stat(ctx->work_dir, &st) != 0 && stat(ctx->run_dir, &st) == 0) {
+        lr_log(LR_LOG_ERROR, "run", NULL,
+               "run complete in '%s' but not published (OUTPUT/latest unchanged)", ctx->run_dir);
+        return;
+    }
+    lr_manifest_write(ctx, sh, "failed", err->msg, &ignored);
+    lr_log(LR_LOG_ERROR, "run", NULL,
+           "run failed; nothing published; partial work left in '%s'%s%s", ctx->work_dir,
+           rc == LR_ERR_IO ? " (writing failed: check the free space and the file size limit "
+                             "of the output folder)"
+                           : "",
+           rc == LR_ERR_INTERRUPTED || rc == LR_ERR_IO || rc == LR_ERR_NOMEM
+               ? "; `landrec run --resume` continues it from its last complete stage"
+               : "");
+}
+
 enum lr_rc
 lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
 {
@@ -427,19 +462,13 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
         rc = open_work(&ctx, &sh, &first, err);
     if (rc != LR_OK)
         goto out;
-    lr_log(LR_LOG_INFO, "run", NULL, "run '%s' into '%s' with %d jobs%s%s", ctx.run_id,
-           ctx.work_dir, ctx.jobs, first ? ", resumed before stage " : "",
-           first ? stages[first].name : "");
+    if (first < LR_ARRAY_LEN(stages))
+        lr_log(LR_LOG_INFO, "run", NULL, "run '%s' into '%s' with %d jobs%s%s", ctx.run_id,
+               ctx.work_dir, ctx.jobs, first ? ", resumed before stage " : "",
+               first ? stages[first].name : "");
     rc = run_stages(&ctx, &sh, first, err);
-    if (rc != LR_OK && rc != LR_ERR_GATE) {
-        struct lr_err ignored = { LR_OK, "" };
-        lr_manifest_write(&ctx, &sh, "failed", err->msg, &ignored);
-        lr_log(LR_LOG_ERROR, "run", NULL,
-               "run failed; nothing published; partial work left in '%s'%s", ctx.work_dir,
-               rc == LR_ERR_IO ? " (writing failed: check the free space and the file size limit "
-                                 "of the output folder)"
-                               : "");
-    }
+    if (rc != LR_OK && rc != LR_ERR_GATE)
+        report_failure(&ctx, &sh, rc, err);
 out:
     lr_lock_release(&lock);
     lr_shard_release(&sh);

@@ -375,17 +375,18 @@ lr_source_csv_check(const char *path, struct lr_precheck *pc, struct lr_err *err
 
     if (!f)
         return LR_OK; /* the open reports it */
+    setvbuf(f, NULL, _IOFBF, 1 << 16);
     s.pc = pc;
     csv_header(f, &s);
     pc->header_fields = s.cols;
     s.line = s.record_line = 1;
     s.field_start = true;
-    ch = fgetc(f);
+    ch = getc_unlocked(f);
     while (ok && ch != EOF) {
-        next = fgetc(f);
+        next = getc_unlocked(f);
         ok = csv_feed(&s, ch, next);
         if (s.quoted && ch == '"' && next == '"')
-            next = fgetc(f); /* skip the escaped quote */
+            next = getc_unlocked(f); /* skip the escaped quote */
         ch = next;
     }
     if (ok && !s.quoted)

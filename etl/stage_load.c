@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 struct task_list {
     struct lr_load_task *v;
@@ -84,9 +86,48 @@ tasks_free(struct task_list *l)
 struct pool {
     const struct lr_load_env *env;
     struct task_list *tasks;
+    size_t *order; /* tasks by decreasing size: the big register file does not start last */
     size_t next;
     pthread_mutex_t mu;
 };
+
+/* Bytes of a task's file (with a shapefile's .dbf); a query counts as the largest. */
+static int64_t
+task_size(const struct lr_load_task *t)
+{
+    struct stat st;
+    int64_t n = 0;
+    size_t len;
+
+    if (!t->path)
+        return INT64_MAX;
+    if (stat(t->path, &st) == 0)
+        n = st.st_size;
+    len = strlen(t->path);
+    if (len > 4 && strcasecmp(t->path + len - 4, ".shp") == 0) {
+        char *dbf = strdup(t->path);
+        if (dbf) {
+            memcpy(dbf + len - 3, t->path[len - 3] == 's' ? "dbf" : "DBF", 3);
+            if (stat(dbf, &st) == 0)
+                n += st.st_size;
+        }
+        free(dbf);
+    }
+    return n;
+}
+
+static const struct task_list *sort_tasks; /* for cmp_size (qsort has no argument) */
+
+static int
+cmp_size(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int64_t si = task_size(&sort_tasks->v[i]), sj = task_size(&sort_tasks->v[j]);
+
+    if (si != sj)
+        return si > sj ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
 
 static void *
 worker(void *arg)
@@ -101,6 +142,7 @@ worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (i >= p->tasks->n)
             break;
+        i = p->order[i];
         if (!crs)
             p->tasks->v[i].rc = lr_err_set(&p->tasks->v[i].err, LR_ERR_NOMEM, "out of memory");
         else
@@ -114,7 +156,7 @@ worker(void *arg)
 static enum lr_rc
 tasks_run(const struct lr_load_env *env, struct task_list *l, int jobs, struct lr_err *err)
 {
-    struct pool p = { env, l, 0, PTHREAD_MUTEX_INITIALIZER };
+    struct pool p = { env, l, NULL, 0, PTHREAD_MUTEX_INITIALIZER };
     size_t nthreads = jobs > 1 ? (size_t)jobs - 1 : 0;
     pthread_t *th;
     size_t started = 0;
@@ -122,57 +164,81 @@ tasks_run(const struct lr_load_env *env, struct task_list *l, int jobs, struct l
     if (nthreads >= l->n)
         nthreads = l->n ? l->n - 1 : 0;
     th = calloc(nthreads ? nthreads : 1, sizeof(*th));
-    if (!th)
+    p.order = calloc(l->n ? l->n : 1, sizeof(*p.order));
+    if (!th || !p.order) {
+        free(th);
+        free(p.order);
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < l->n; i++)
+        p.order[i] = i;
+    sort_tasks = l;
+    qsort(p.order, l->n, sizeof(*p.order), cmp_size);
     for (size_t i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, worker, &p) == 0)
             started++;
     worker(&p);
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    free(p.order);
     free(th);
     return LR_OK;
 }
 
-/* Move a task's part into sh: inputs, parcels and records appended, their cross-references and
- * the issues' indices shifted. The part keeps only what is freed with it. */
+/* Append n elements of size sz from src to *arr (holding *len, capacity *cap). */
+static bool
+append_block(void **arr, size_t *len, size_t *cap, const void *src, size_t n, size_t sz)
+{
+    if (*len + n > *cap) {
+        size_t ncap = *cap ? *cap : 256;
+        void *p;
+        while (ncap < *len + n)
+            ncap *= 2;
+        p = realloc(*arr, ncap * sz);
+        if (!p)
+            return false;
+        *arr = p;
+        *cap = ncap;
+    }
+    if (n)
+        memcpy((char *)*arr + *len * sz, src, n * sz);
+    *len += n;
+    return true;
+}
+
+/* Move a task's part into sh: inputs, parcels, records and issues appended with their
+ * cross-references shifted; the part is left owning nothing. */
 static enum lr_rc
 merge_part(struct lr_shard *sh, struct lr_shard *part, struct lr_err *err)
 {
-    size_t in0 = sh->n_inputs, p0 = sh->n_parcels, r0 = sh->n_records;
+    size_t in0 = sh->n_inputs, p0 = sh->n_parcels, r0 = sh->n_records, i0 = sh->n_issues;
 
-    for (size_t i = 0; i < part->n_inputs; i++) {
-        struct lr_input *in = lr_shard_add_input(sh);
-        if (!in)
-            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-        *in = part->inputs[i];
+    if (!append_block((void **)&sh->inputs, &sh->n_inputs, &sh->cap_inputs, part->inputs,
+                      part->n_inputs, sizeof(*part->inputs)) ||
+        !append_block((void **)&sh->parcels, &sh->n_parcels, &sh->cap_parcels, part->parcels,
+                      part->n_parcels, sizeof(*part->parcels)) ||
+        !append_block((void **)&sh->records, &sh->n_records, &sh->cap_records, part->records,
+                      part->n_records, sizeof(*part->records)) ||
+        !append_block((void **)&sh->issues, &sh->n_issues, &sh->cap_issues, part->issues,
+                      part->n_issues, sizeof(*part->issues))) {
+        sh->n_inputs = in0; /* the part still owns everything: nothing is freed twice */
+        sh->n_parcels = p0;
+        sh->n_records = r0;
+        sh->n_issues = i0;
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     }
-    part->n_inputs = 0;
-    for (size_t i = 0; i < part->n_parcels; i++) {
-        struct lr_parcel *p = lr_shard_add_parcel(sh);
-        if (!p)
-            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-        *p = part->parcels[i];
-        p->input += (uint32_t)in0;
-    }
-    part->n_parcels = 0;
-    for (size_t i = 0; i < part->n_records; i++) {
-        struct lr_record *r = lr_shard_add_record(sh);
-        if (!r)
-            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-        *r = part->records[i];
-        r->input += (uint32_t)in0;
-    }
-    part->n_records = 0;
-    for (size_t i = 0; i < part->n_issues; i++) {
-        const struct lr_issue *is = &part->issues[i];
-        if (lr_shard_add_issue(sh, is->parcel >= 0 ? is->parcel + (int64_t)p0 : -1,
-                               is->record >= 0 ? is->record + (int64_t)r0 : -1, is->cls, is->x,
-                               is->y, is->detail) != LR_OK)
-            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (size_t i = p0; i < sh->n_parcels; i++)
+        sh->parcels[i].input += (uint32_t)in0;
+    for (size_t i = r0; i < sh->n_records; i++)
+        sh->records[i].input += (uint32_t)in0;
+    for (size_t i = i0; i < sh->n_issues; i++) {
+        struct lr_issue *is = &sh->issues[i];
+        is->parcel = is->parcel >= 0 ? is->parcel + (int64_t)p0 : -1;
+        is->record = is->record >= 0 ? is->record + (int64_t)r0 : -1;
     }
     sh->map_input += part->map_input;
     sh->register_input += part->register_input;
+    part->n_inputs = part->n_parcels = part->n_records = part->n_issues = 0;
     return LR_OK;
 }
 
@@ -320,6 +386,8 @@ merge_all(struct lr_shard *sh, struct task_list *l, struct lr_err *err)
         if (l->v[i].rc != LR_OK)
             return lr_err_set(err, l->v[i].rc, "%s", l->v[i].err.msg);
         rc = merge_part(sh, &l->v[i].part, err);
+        l->v[i].part.landuse = NULL; /* the stage's, not the part's */
+        lr_shard_release(&l->v[i].part); /* what is left: its empty tables */
     }
     if (rc == LR_OK && sh->map_input == 0)
         rc = lr_err_set(err, LR_ERR_INPUT,
@@ -347,8 +415,10 @@ lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     struct task_list tasks = { NULL, 0, 0 };
     struct lr_bbox ref;
     struct lr_load_env env = { ctx->cfg, NULL, NULL };
+    double t0 = lr_now(), t1, t2, t3, t4;
     enum lr_rc rc = load_refdata(ctx, sh, err);
 
+    t1 = lr_now();
     env.landuse = sh->landuse;
     if (rc == LR_OK && reference_box(ctx, sh, &ref))
         env.ref = &ref;
@@ -356,10 +426,14 @@ lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         rc = tasks_build(ctx->cfg, &tasks, err);
     if (rc == LR_OK)
         rc = tasks_run(&env, &tasks, ctx->jobs, err);
+    t2 = lr_now();
     if (rc == LR_OK)
         rc = merge_all(sh, &tasks, err);
+    t3 = lr_now();
     if (rc == LR_OK)
         rc = dedupe(sh, err);
+    t4 = lr_now();
+    lr_log(LR_LOG_WARN, "load", NULL, "PROFILE refdata %.3f tasks %.3f merge %.3f dedupe %.3f", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     tasks_free(&tasks);
     count_stage(sh);
     return rc;

@@ -4,7 +4,7 @@
 # folder untouched, and leaves its own work only under RUN_ID.tmp (never looking complete).
 # Disk full is simulated with RLIMIT_FSIZE (ulimit -f: the run ignores SIGXFSZ and sees EFBIG) at
 # several limits so it strikes different writers (CSV, workbooks, GeoPackage, checkpoints), and,
-# where mount works (root), with a small tmpfs (ENOSPC). Unwritable: a path under a regular file,
+# where mount works (root), with a small tmpfs (ENOSPC), then --resume once space is free. Unwritable: a path under a regular file,
 # a read-only mount, and a folder the user may not write (as nobody when run as root).
 source "$(dirname "$0")/reliability/lib.sh"
 cfg="$LR_SOURCE_DIR/samples/landrec.yaml"
@@ -45,7 +45,7 @@ done
 mnt="$T/mnt"
 mkdir -p "$mnt"
 if mount -t tmpfs -o size=16m tmpfs "$mnt" 2>/dev/null; then
-  trap 'umount "$mnt" 2>/dev/null; jobs -p | xargs -r kill -9 2>/dev/null || true; rm -rf "$T"' EXIT
+  trap 'umount "$mnt" 2>/dev/null || true; jobs -p | xargs -r kill -9 2>/dev/null || true; rm -rf "$T"' EXIT
   "$LR_BINARY" run "$cfg" --out "$mnt/out" --run-id base -q >/dev/null 2>&1 || fail "base run on tmpfs failed"
   base_sum=$(tree_sums "$mnt/out/base")
   avail=$(df -k --output=avail "$mnt" | tail -1)
@@ -58,8 +58,9 @@ if mount -t tmpfs -o size=16m tmpfs "$mnt" 2>/dev/null; then
   check_failed full "$T/full.log" "$rc" "$mnt/out"
   grep -q "No space left on device\|disk I/O error\|database or disk is full" "$T/full.log" || fail "tmpfs: no reason: $(cat "$T/full.log")"
   rm -f "$mnt/filler"
-  "$LR_BINARY" run "$cfg" --out "$mnt/out" --run-id again -q >/dev/null 2>&1 || fail "run after freeing space failed"
-  [ "$(readlink "$mnt/out/latest")" = again ] || fail "run after freeing space did not publish"
+  "$LR_BINARY" run "$cfg" --out "$mnt/out" --resume --run-id full -q >/dev/null 2>&1 || fail "resume after freeing space failed"
+  [ "$(readlink "$mnt/out/latest")" = full ] || fail "resume after freeing space did not publish"
+  [ ! -e "$mnt/out/full.tmp" ] || fail "resume after freeing space left its work folder"
   ok "full tmpfs: $(grep -o "ERROR cannot.*" "$T/full.log" | head -1 | cut -c1-150)"
   # a read-only file system
   mount -o remount,ro "$mnt"
@@ -69,7 +70,7 @@ if mount -t tmpfs -o size=16m tmpfs "$mnt" 2>/dev/null; then
   set -e
   mount -o remount,rw "$mnt"
   [ "$rc" -eq 1 ] && grep -q "output folder '$mnt/out'.*Read-only" "$T/ro.log" || fail "read-only: exit $rc: $(cat "$T/ro.log")"
-  [ "$(readlink "$mnt/out/latest")" = again ] || fail "read-only: latest moved"
+  [ "$(readlink "$mnt/out/latest")" = full ] || fail "read-only: latest moved"
   ok "read-only mount: $(cut -c1-160 "$T/ro.log")"
   umount "$mnt"
 else

@@ -1062,9 +1062,11 @@ expanded_nodes(struct fy_node *n, int hops)
         while (total <= CONFIG_MAX_NODES && (item = fy_node_sequence_iterate(n, &it)))
             total += expanded_nodes(item, hops);
     if (n && fy_node_is_mapping(n))
-        while (total <= CONFIG_MAX_NODES && (pair = fy_node_mapping_iterate(n, &it)))
-            total += expanded_nodes(fy_node_pair_key(pair), hops) +
-                     expanded_nodes(fy_node_pair_value(pair), hops);
+        while (total <= CONFIG_MAX_NODES && (pair = fy_node_mapping_iterate(n, &it))) {
+            total += expanded_nodes(fy_node_pair_key(pair), hops);
+            if (total <= CONFIG_MAX_NODES) /* stop at once: key and value may both be aliases */
+                total += expanded_nodes(fy_node_pair_value(pair), hops);
+        }
     return total;
 }
 
@@ -1093,8 +1095,9 @@ utf8_seq(const unsigned char *s, size_t n)
     return k;
 }
 
-/* A config is UTF-8 (YAML is Unicode). Checked before parsing: libfyaml 0.7 loops forever on
- * invalid UTF-8 in a '%' directive line (found by fuzz/fuzz_config.c). */
+/* A config is UTF-8 text (YAML: Unicode without control characters but tab and line ends).
+ * Checked before parsing: libfyaml 0.7 loops forever on invalid UTF-8 in a '%' directive line
+ * and crashes freeing its parser after a NUL byte (both found by fuzz/fuzz_config.c). */
 static enum lr_rc
 check_utf8(struct ctx *c, const char *text, size_t len)
 {
@@ -1106,10 +1109,36 @@ check_utf8(struct ctx *c, const char *text, size_t len)
         if (k == 0)
             return fail(c, line, "byte 0x%02X at column %d is not UTF-8: save the config as UTF-8",
                         s[i], col);
+        if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7F)
+            return fail(c, line,
+                        "control character 0x%02X at column %d: a config is plain text; remove it",
+                        s[i], col);
         if (s[i] == '\n')
             line++, col = 0;
     }
     return LR_OK;
+}
+
+/* The line of the first explicit key ('? key' at the start of a line, after any '- '), 0 when
+ * none. A config never needs them, and libfyaml 0.7.12 crashes freeing its parser after some
+ * ('? 1:<TAB>?', found by fuzz/fuzz_config.c), so they are refused before parsing. */
+static int
+explicit_key_line(const char *text, size_t len)
+{
+    int line = 1;
+
+    for (size_t i = 0; i < len; line++) {
+        while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '-'))
+            i++;
+        if (i < len && text[i] == '?' &&
+            (i + 1 == len || text[i + 1] == ' ' || text[i + 1] == '\t' || text[i + 1] == '\n' ||
+             text[i + 1] == '\r'))
+            return line;
+        while (i < len && text[i] != '\n')
+            i++;
+        i += i < len;
+    }
+    return 0;
 }
 
 /* Parse text as one YAML document and walk it with the schema. */
@@ -1195,6 +1224,9 @@ lr_config_load(const char *path, struct lr_config *out, struct lr_err *err)
     if (rc != LR_OK)
         goto out;
     rc = check_utf8(&c, text, len);
+    if (rc == LR_OK && explicit_key_line(text, len))
+        rc = fail(&c, explicit_key_line(text, len),
+                  "explicit keys ('? key') are not supported in the config: write 'key: value'");
     if (rc == LR_OK)
         rc = parse_text(&c, text, len);
     if (rc != LR_OK)

@@ -476,7 +476,9 @@ check_layer_crs(struct layer_reader *r, struct lr_crs_ctx *crs, size_t first, st
 static enum lr_rc
 check_complete(struct layer_reader *r, bool failed, const char *read_error, struct lr_err *err)
 {
-    GIntBig announced = OGR_L_GetFeatureCount(r->layer, FALSE);
+    GIntBig announced = OGR_L_TestCapability(r->layer, OLCFastFeatureCount)
+                            ? OGR_L_GetFeatureCount(r->layer, FALSE)
+                            : -1; /* a CSV would be read twice to count */
 
     if (failed)
         return lr_err_set(err, LR_ERR_INPUT,
@@ -535,10 +537,8 @@ load_map_layer(const struct lr_load_env *env, struct lr_crs_ctx *crs, struct lr_
     }
     if (rc == LR_OK)
         rc = check_complete(&r, failed, read_error, err);
-    double tc = lr_now();
     if (rc == LR_OK)
         rc = check_layer_crs(&r, crs, first, err);
-    lr_log(LR_LOG_WARN, "load", NULL, "PROFILE crs check %.4f", lr_now() - tc);
     lr_buf_release(&r.buf);
     return rc;
 }
@@ -824,9 +824,7 @@ lr_load_task_run(const struct lr_load_env *env, struct lr_crs_ctx *crs, struct l
     if (!task->path) {
         rc = run_query_task(env, crs, task);
     } else {
-        double tp = lr_now();
         rc = lr_source_precheck(task->path, &pc, &task->err);
-        lr_log(LR_LOG_WARN, "load", NULL, "PROFILE precheck %s %.4f", task->path, lr_now() - tp);
         if (rc == LR_OK)
             rc = lr_source_open(task->path, &ds, &task->err);
         if (rc == LR_OK)

@@ -116,17 +116,37 @@ task_size(const struct lr_load_task *t)
     return n;
 }
 
-static const struct task_list *sort_tasks; /* for cmp_size (qsort has no argument) */
-
+/* Bigger tasks first (ties in task order). */
 static int
-cmp_size(const void *a, const void *b)
+cmp_size(const void *a, const void *b, void *arg)
 {
+    const int64_t *size = arg;
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int64_t si = task_size(&sort_tasks->v[i]), sj = task_size(&sort_tasks->v[j]);
 
-    if (si != sj)
-        return si > sj ? -1 : 1;
+    if (size[i] != size[j])
+        return size[i] > size[j] ? -1 : 1;
     return i < j ? -1 : i > j;
+}
+
+/* The order workers take the tasks in: by decreasing size. NULL on out of memory. */
+static size_t *
+task_order(const struct task_list *l)
+{
+    size_t *order = calloc(l->n ? l->n : 1, sizeof(*order));
+    int64_t *size = calloc(l->n ? l->n : 1, sizeof(*size));
+
+    if (order && size) {
+        for (size_t i = 0; i < l->n; i++) {
+            order[i] = i;
+            size[i] = task_size(&l->v[i]);
+        }
+        qsort_r(order, l->n, sizeof(*order), cmp_size, size);
+    } else {
+        free(order);
+        order = NULL;
+    }
+    free(size);
+    return order;
 }
 
 static void *
@@ -164,16 +184,12 @@ tasks_run(const struct lr_load_env *env, struct task_list *l, int jobs, struct l
     if (nthreads >= l->n)
         nthreads = l->n ? l->n - 1 : 0;
     th = calloc(nthreads ? nthreads : 1, sizeof(*th));
-    p.order = calloc(l->n ? l->n : 1, sizeof(*p.order));
+    p.order = task_order(l);
     if (!th || !p.order) {
         free(th);
         free(p.order);
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < l->n; i++)
-        p.order[i] = i;
-    sort_tasks = l;
-    qsort(p.order, l->n, sizeof(*p.order), cmp_size);
     for (size_t i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, worker, &p) == 0)
             started++;
@@ -386,7 +402,7 @@ merge_all(struct lr_shard *sh, struct task_list *l, struct lr_err *err)
         if (l->v[i].rc != LR_OK)
             return lr_err_set(err, l->v[i].rc, "%s", l->v[i].err.msg);
         rc = merge_part(sh, &l->v[i].part, err);
-        l->v[i].part.landuse = NULL; /* the stage's, not the part's */
+        l->v[i].part.landuse = NULL;     /* the stage's, not the part's */
         lr_shard_release(&l->v[i].part); /* what is left: its empty tables */
     }
     if (rc == LR_OK && sh->map_input == 0)
@@ -415,10 +431,8 @@ lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     struct task_list tasks = { NULL, 0, 0 };
     struct lr_bbox ref;
     struct lr_load_env env = { ctx->cfg, NULL, NULL };
-    double t0 = lr_now(), t1, t2, t3, t4;
     enum lr_rc rc = load_refdata(ctx, sh, err);
 
-    t1 = lr_now();
     env.landuse = sh->landuse;
     if (rc == LR_OK && reference_box(ctx, sh, &ref))
         env.ref = &ref;
@@ -426,14 +440,10 @@ lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         rc = tasks_build(ctx->cfg, &tasks, err);
     if (rc == LR_OK)
         rc = tasks_run(&env, &tasks, ctx->jobs, err);
-    t2 = lr_now();
     if (rc == LR_OK)
         rc = merge_all(sh, &tasks, err);
-    t3 = lr_now();
     if (rc == LR_OK)
         rc = dedupe(sh, err);
-    t4 = lr_now();
-    lr_log(LR_LOG_WARN, "load", NULL, "PROFILE refdata %.3f tasks %.3f merge %.3f dedupe %.3f", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     tasks_free(&tasks);
     count_stage(sh);
     return rc;

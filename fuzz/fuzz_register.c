@@ -15,6 +15,7 @@
 #include "sample.h"
 
 #include <assert.h>
+#include <ftw.h>
 #include <gdal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,22 @@ write_config(const char *text, const char *name, const char *enc, struct lr_conf
     }
 }
 
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* The sample folder goes when the fuzzer exits (also after a crash report: libFuzzer exits). */
+static void
+remove_dir(void)
+{
+    nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -73,6 +90,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof(dir), "/dev/shm/landrec-fuzz-%ld", (long)getpid());
     snprintf(reg_path, sizeof(reg_path), "%s/register.csv", dir);
     lr_err_clear(&err);
+    atexit(remove_dir);
     if (lr_sample_write(&so, &err) != LR_OK) {
         fprintf(stderr, "fuzz_register: sample: %s\n", err.msg);
         abort();

@@ -14,6 +14,8 @@ shift $(( $# > 2 ? 2 : $# )) || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config text key money register)
 command -v clang >/dev/null || { echo "fuzz: clang not installed (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
 cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
 mkdir -p "$build/artifacts"
@@ -26,6 +28,7 @@ for t in "${targets[@]}"; do
   [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
   set +e
   (cd "$build" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0" \
     "./fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/${t}-" "${dict[@]}" \
     "$corpus" "$here/seeds/$t") >"$log" 2>&1

@@ -99,4 +99,13 @@ bad=$(find "$out" "$T/wh" -mindepth 1 \( -type f ! -perm 640 -o -type d ! -perm 
 [ -z "$bad" ] || fail "modes: $bad"
 [ "$(stat -c %a "$out")" = 750 ] || fail "output folder mode $(stat -c %a "$out")"
 ok "files 0640, folders 0750 ($(find "$out" "$T/wh" -type f | wc -l) files)"
+# checkpoints hold the register's owners: 0640 in 0750 folders, never in a published folder
+start_paused extract "$T/ck.log" "$cfg" --out "$T/ck" --run-id ck
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+ck=$(ls "$T"/ck/ck.tmp/checkpoints/*.ckpt)
+[ "$(stat -c %a "$ck")" = 640 ] && [ "$(stat -c %a "$T/ck/ck.tmp/checkpoints")" = 750 ] || fail "checkpoint modes"
+"$LR_BINARY" run "$cfg" --out "$T/ck" --resume -q >/dev/null 2>&1 || fail "resume failed"
+[ -z "$(find "$T/ck" -name '*.ckpt' -o -name '*checkpoints*')" ] || fail "checkpoints left after publication"
+ok "checkpoints 0640/0750, gone once published"
 echo "PASS privacy"

@@ -22,18 +22,58 @@
 
 /* ---- writing ---- */
 
+/* Streaming (lr_checkpoint_write): once the buffer holds this much it goes to the file. */
+#define FLUSH_BYTES (4u << 20)
+
 struct wr {
     struct lr_buf *b;
     struct lr_geom_ctx *g;
     enum lr_rc rc;
+    struct lr_out *out; /* streaming: flush b here, hashed into md; NULL = keep all in b */
+    EVP_MD_CTX *md;
+    struct lr_err *io_err; /* streaming: the write error */
 };
+
+/* Streaming: hash what b holds, write it to the file and empty b. */
+static void
+flush(struct wr *w)
+{
+    if (w->rc != LR_OK || !w->out || w->b->len == 0)
+        return;
+    if (EVP_DigestUpdate(w->md, w->b->data, w->b->len) != 1)
+        w->rc = LR_ERR_INTERNAL;
+    else
+        w->rc = lr_out_write(w->out, w->b->data, w->b->len, w->io_err);
+    w->b->len = 0;
+    w->b->data[0] = '\0';
+}
 
 static void
 put(struct wr *w, const void *p, size_t n)
 {
-    if (w->rc == LR_OK)
-        w->rc = lr_buf_add(w->b, p, n);
+    struct lr_buf *b = w->b;
+
+    if (w->rc != LR_OK)
+        return;
+    if (b->data && b->len + n < b->cap) { /* the common case: room left (and for the NUL) */
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    } else {
+        w->rc = lr_buf_add(b, p, n);
+    }
+    if (w->out && b->len >= FLUSH_BYTES)
+        flush(w);
 }
+
+/* Arrays of u32 / f64 as put_u32 / put_f64 would write them one by one: one copy when the host
+ * is little endian (the encoding's byte order). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_IS_ENCODING 1
+#else
+#define HOST_IS_ENCODING 0
+#endif
 
 static void
 put_u64(struct wr *w, uint64_t v)
@@ -145,6 +185,15 @@ put_shape(struct wr *w, const struct lr_shape *s)
     put_u32(w, s->nparts);
     put_u32(w, s->nrings);
     put_u32(w, s->npts);
+    if (HOST_IS_ENCODING) {
+        if (s->part_rings)
+            put(w, s->part_rings, sizeof(uint32_t) * s->nparts);
+        if (s->ring_pts)
+            put(w, s->ring_pts, sizeof(uint32_t) * s->nrings);
+        if (s->xy)
+            put(w, s->xy, sizeof(double) * 2 * (size_t)s->npts);
+        return;
+    }
     for (uint32_t i = 0; s->part_rings && i < s->nparts; i++)
         put_u32(w, s->part_rings[i]);
     for (uint32_t i = 0; s->ring_pts && i < s->nrings; i++)
@@ -294,31 +343,39 @@ put_stats(struct wr *w, const struct lr_shard *sh)
     put_i64(w, sh->corrections_stale);
 }
 
+static enum lr_rc
+encode_shard(struct wr *w, const struct lr_shard *sh, struct lr_err *err)
+{
+    put_str(w, sh->name);
+    put_u64(w, sh->n_inputs);
+    for (size_t i = 0; i < sh->n_inputs; i++)
+        put_input(w, &sh->inputs[i]);
+    put_u64(w, sh->n_parcels);
+    for (size_t i = 0; i < sh->n_parcels; i++)
+        put_parcel(w, &sh->parcels[i]);
+    put_u64(w, sh->n_records);
+    for (size_t i = 0; i < sh->n_records; i++)
+        put_record(w, &sh->records[i]);
+    put_findings(w, sh);
+    put_refdata(w, sh);
+    put_stats(w, sh);
+    if (w->rc == LR_ERR_NOMEM)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
+    if (w->rc == LR_ERR_IO && w->io_err && w->io_err->rc != LR_OK)
+        return lr_err_set(err, LR_ERR_IO, "%s", w->io_err->msg);
+    if (w->rc != LR_OK)
+        return lr_err_set(err, LR_ERR_INTERNAL,
+                          "cannot encode the checkpoint (a geometry GEOS cannot write as WKB)");
+    return LR_OK;
+}
+
 enum lr_rc
 lr_checkpoint_encode_shard(struct lr_geom_ctx *g, const struct lr_shard *sh, struct lr_buf *b,
                            struct lr_err *err)
 {
-    struct wr w = { b, g, LR_OK };
+    struct wr w = { b, g, LR_OK, NULL, NULL, NULL };
 
-    put_str(&w, sh->name);
-    put_u64(&w, sh->n_inputs);
-    for (size_t i = 0; i < sh->n_inputs; i++)
-        put_input(&w, &sh->inputs[i]);
-    put_u64(&w, sh->n_parcels);
-    for (size_t i = 0; i < sh->n_parcels; i++)
-        put_parcel(&w, &sh->parcels[i]);
-    put_u64(&w, sh->n_records);
-    for (size_t i = 0; i < sh->n_records; i++)
-        put_record(&w, &sh->records[i]);
-    put_findings(&w, sh);
-    put_refdata(&w, sh);
-    put_stats(&w, sh);
-    if (w.rc == LR_ERR_NOMEM)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
-    if (w.rc != LR_OK)
-        return lr_err_set(err, LR_ERR_INTERNAL,
-                          "cannot encode the checkpoint (a geometry GEOS cannot write as WKB)");
-    return LR_OK;
+    return encode_shard(&w, sh, err);
 }
 
 /* ---- reading ---- */
@@ -824,28 +881,65 @@ sha256(const unsigned char *data, size_t n, unsigned char out[32])
     return EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32;
 }
 
+/* The header fields of info. */
+static void
+put_header(struct wr *w, const struct lr_checkpoint_info *info)
+{
+    put(w, MAGIC, 8);
+    put_u32(w, FORMAT_VERSION);
+    put_str(w, LR_VERSION);
+    put(w, info->config_sha256, 32);
+    put_u32(w, (uint32_t)info->stage);
+    put_str(w, info->stage_name);
+    put_u32(w, (uint32_t)info->n_outputs);
+    for (size_t i = 0; i < info->n_outputs; i++) {
+        put_str(w, info->outputs[i]);
+        put_str(w, info->output_sha[i]);
+    }
+}
+
+enum lr_rc
+lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
+                    const struct lr_shard *sh, struct lr_out *out, struct lr_err *err)
+{
+    struct lr_err io_err = { LR_OK, "" };
+    struct lr_buf b;
+    struct wr w = { &b, g, LR_OK, out, EVP_MD_CTX_new(), &io_err };
+    unsigned char digest[32];
+    unsigned int len = 0;
+    enum lr_rc rc;
+
+    lr_buf_init(&b);
+    if (!w.md || EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(w.md);
+        return lr_err_set(err, LR_ERR_NOMEM, "cannot start sha256");
+    }
+    put_header(&w, info);
+    rc = encode_shard(&w, sh, err);
+    flush(&w);
+    if (rc == LR_OK && w.rc != LR_OK)
+        rc = lr_err_set(err, w.rc, "%s", io_err.rc != LR_OK ? io_err.msg : "out of memory");
+    if (rc == LR_OK && (EVP_DigestFinal_ex(w.md, digest, &len) != 1 || len != 32))
+        rc = lr_err_set(err, LR_ERR_INTERNAL, "cannot compute sha256 of a checkpoint");
+    if (rc == LR_OK)
+        rc = lr_out_write(out, (const char *)digest, 32, err);
+    EVP_MD_CTX_free(w.md);
+    lr_buf_release(&b);
+    return rc;
+}
+
 enum lr_rc
 lr_checkpoint_encode(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
                      const struct lr_shard *sh, struct lr_buf *b, struct lr_err *err)
 {
-    struct wr w = { b, g, LR_OK };
+    struct wr w = { b, g, LR_OK, NULL, NULL, NULL };
     unsigned char digest[32];
     enum lr_rc rc;
 
-    put(&w, MAGIC, 8);
-    put_u32(&w, FORMAT_VERSION);
-    put_str(&w, LR_VERSION);
-    put(&w, info->config_sha256, 32);
-    put_u32(&w, (uint32_t)info->stage);
-    put_str(&w, info->stage_name);
-    put_u32(&w, (uint32_t)info->n_outputs);
-    for (size_t i = 0; i < info->n_outputs; i++) {
-        put_str(&w, info->outputs[i]);
-        put_str(&w, info->output_sha[i]);
-    }
+    put_header(&w, info);
     if (w.rc != LR_OK)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
-    rc = lr_checkpoint_encode_shard(g, sh, b, err);
+    rc = encode_shard(&w, sh, err);
     if (rc == LR_OK && !sha256((const unsigned char *)b->data, b->len, digest))
         rc = lr_err_set(err, LR_ERR_INTERNAL, "cannot compute sha256 of a checkpoint");
     if (rc == LR_OK)

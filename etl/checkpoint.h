@@ -2,10 +2,11 @@
  *
  * After every stage but publish the runner saves the whole shard (every table of model.h,
  * geometries as WKB) and the run's output list (names + sha256) to
- * OUTPUT/RUN_ID.tmp/checkpoints/NN-STAGE.ckpt (NN = index of the last complete stage; written
- * as .tmp, fsynced, renamed; the older checkpoint is then removed). A checkpoint holds personal
- * data like the shard does: mode 0640, and it never reaches a published run folder (the runner
- * moves checkpoints/ out of the work folder before publish and deletes it after).
+ * OUTPUT/RUN_ID.tmp/checkpoints/NN-STAGE.ckpt (NN = index of the last complete stage; streamed
+ * into a .tmp a few MB at a time and renamed, not fsynced: one a crash leaves torn fails its
+ * checksum; the older checkpoint is then removed). A checkpoint holds personal data like the
+ * shard does: mode 0640, and it never reaches a published run folder (the runner moves
+ * checkpoints/ out of the work folder before publish and deletes it after).
  *
  * File: "LRCKPT02", format version, landrec version, config sha256, stage index and name, the
  * outputs, the shard, and a trailing sha256 of everything before it. Integers little endian,
@@ -18,6 +19,7 @@
 #define LR_CHECKPOINT_H
 
 #include "core.h"
+#include "io.h"
 #include "model.h"
 #include "stage.h"
 
@@ -50,6 +52,10 @@ enum lr_rc lr_checkpoint_decode_shard(struct lr_geom_ctx *g, const unsigned char
 /* A whole checkpoint file: the header (info), the shard, a trailing sha256. */
 enum lr_rc lr_checkpoint_encode(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
                                 const struct lr_shard *sh, struct lr_buf *b, struct lr_err *err);
+/* The same bytes as lr_checkpoint_encode, streamed into out (opened by the caller) a few MB at a
+ * time, so a checkpoint never sits whole in memory beside the shard. */
+enum lr_rc lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
+                               const struct lr_shard *sh, struct lr_out *out, struct lr_err *err);
 /* Check the file's checksum and version, read the header into info (caller releases it) and,
  * when sh is not NULL, the shard (as lr_checkpoint_decode_shard). LR_ERR_INPUT with the reason
  * when the data is not a usable checkpoint. */

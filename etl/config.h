@@ -110,8 +110,8 @@ struct lr_config {
     double max_unrepairable_ratio; /* default 0.01 */
 
     /* warehouse */
-    char *warehouse_url;    /* optional */
-    char *warehouse_schema; /* default "landrec" */
+    char *warehouse_url;              /* optional */
+    char *warehouse_schema;           /* default "landrec" */
     int32_t warehouse_retention_runs; /* published runs whose rows are kept; 0 = all; default 30 */
 };
 

@@ -1,6 +1,7 @@
 /* main.c - argv, the subcommand table and exit codes. No logic lives here. */
 #include "core.h"
 #include "diff.h"
+#include "merge.h"
 #include "run.h"
 #include "sample.h"
 #include "show.h"
@@ -21,6 +22,7 @@ struct cmd {
 
 static int cmd_run(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
+static int cmd_merge(int argc, char **argv);
 static int cmd_sample(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_diff(int argc, char **argv);
@@ -34,7 +36,17 @@ static const struct cmd cmds[] = {
       "auto|always|never]"
       " [-q|-v]\n"
       "  Run the batch described by CONFIG: load, reproject, validate, match, value, extract,\n"
-      "  publish. Writes OUTPUT/RUN_ID/ and switches OUTPUT/latest when every gate passed.\n" },
+      "  publish. Writes OUTPUT/RUN_ID/ and switches OUTPUT/latest when every gate passed.\n"
+      "  --commune CODE (repeatable): only these old communes. --shard I/N (0 <= I < N, needs\n"
+      "  --run-id): shard I of a sharded run; writes OUTPUT/RUN_ID.tmp/shards/I/ and publishes\n"
+      "  nothing (landrec merge does). With --shard, --commune picks the shard's communes by "
+      "hand.\n" },
+    { "merge", cmd_merge,
+      "landrec merge RUN_DIR [--config CONFIG] [--jobs N] [--no-publish] [--warehouse URL] "
+      "[-q|-v]\n"
+      "  End a sharded run: check every shard in RUN_DIR (OUTPUT/RUN_ID) is complete, put them\n"
+      "  together, run the cross-commune checks, extract and publish as `landrec run` does.\n"
+      "  A missing or failed shard: exit 1 naming the shard indices to run again.\n" },
     { "check", cmd_check,
       "landrec check CONFIG\n"
       "  Validate the config and probe every input (open, count, CRS); run nothing.\n" },
@@ -126,6 +138,28 @@ parse_int(const char *s, long long min, long long max, long long *out)
     return true;
 }
 
+#define LR_SHARD_MAX_CLI 4096
+
+/* "I/N" with 0 <= I < N <= LR_SHARD_MAX_CLI. */
+static bool
+parse_shard(const char *s, int *index, int *count)
+{
+    const char *slash = strchr(s, '/');
+    char head[16];
+    long long i, n;
+
+    if (!slash || (size_t)(slash - s) >= sizeof(head))
+        return false;
+    memcpy(head, s, (size_t)(slash - s));
+    head[slash - s] = '\0';
+    if (!parse_int(head, 0, LR_SHARD_MAX_CLI - 1, &i) ||
+        !parse_int(slash + 1, 1, LR_SHARD_MAX_CLI, &n) || i >= n)
+        return false;
+    *index = (int)i;
+    *count = (int)n;
+    return true;
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -139,6 +173,8 @@ cmd_run(int argc, char **argv)
     };
     struct lr_run_opts o = { .jobs = -1 };
     struct lr_err err = { LR_OK, "" };
+    static int32_t communes[4096];
+    size_t ncommunes = 0;
     long long n;
     int c;
 
@@ -156,11 +192,18 @@ cmd_run(int argc, char **argv)
             o.jobs = (int)n;
             break;
         case 'c':
+            if (ncommunes == LR_ARRAY_LEN(communes) || !parse_int(optarg, 0, 99999, &n))
+                return usage_error("run",
+                                   "--commune wants an old commune code (0-99999, at most "
+                                   "%zu of them), not '%s'",
+                                   LR_ARRAY_LEN(communes), optarg);
+            communes[ncommunes++] = (int32_t)n;
+            break;
         case 's':
-            return usage_error("run",
-                               "'%s' is not yet available (sharding comes with the "
-                               "scale-out issue)",
-                               c == 'c' ? "--commune" : "--shard");
+            if (!parse_shard(optarg, &o.shard_index, &o.shard_count))
+                return usage_error("run", "--shard wants I/N with 0 <= I < N <= %d, not '%s'",
+                                   LR_SHARD_MAX_CLI, optarg);
+            break;
         case 'r':
             o.resume = true;
             break;
@@ -184,8 +227,52 @@ cmd_run(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return usage_error("run", "%s", "wants exactly one CONFIG");
+    if (o.shard_count && !o.run_id)
+        return usage_error("run", "%s",
+                           "--shard needs --run-id: every shard of a run names the same run");
+    if (o.shard_count && o.resume)
+        return usage_error("run", "%s",
+                           "--shard and --resume do not go together: run the shard again");
+    o.communes = ncommunes ? communes : NULL;
+    o.n_communes = ncommunes;
     o.config_path = argv[optind];
     return finish(lr_run_main(&o, &err), &err);
+}
+
+static int
+cmd_merge(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },   { "jobs", required_argument, NULL, 'j' },
+        { "no-publish", no_argument, NULL, 'n' },     { "warehouse", required_argument, NULL, 'w' },
+        { "progress", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },        { NULL, 0, NULL, 0 },
+    };
+    struct lr_merge_opts o = { .jobs = -1 };
+    struct lr_err err = { LR_OK, "" };
+    long long n;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+        if (c == 'c')
+            o.config_path = optarg;
+        else if (c == 'j' && parse_int(optarg, 0, 1024, &n))
+            o.jobs = (int)n;
+        else if (c == 'n')
+            o.no_publish = true;
+        else if (c == 'w')
+            o.warehouse = optarg;
+        else if (c == 'q')
+            lr_log_set_level(LR_LOG_WARN);
+        else if (c == 'v')
+            lr_log_set_level(LR_LOG_DEBUG);
+        else if (c != 'p')
+            return usage_error("merge", "%s", "unknown option or bad value");
+    }
+    if (optind + 1 != argc)
+        return usage_error("merge", "%s", "wants exactly one RUN_DIR");
+    o.run_dir = argv[optind];
+    return finish(lr_merge_main(&o, &err), &err);
 }
 
 static int

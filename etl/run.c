@@ -1,4 +1,5 @@
-/* run.c - the staged runner: run id, work folder, stages in order, failure handling. */
+/* run.c - the staged runner: run id, work folder, stages in order, failure handling. A sharded
+ * run (--shard) goes to shard.c, which uses the parts of run_int.h. */
 #include "run.h"
 
 #include "checkpoint.h"
@@ -7,6 +8,9 @@
 #include "io.h"
 #include "lock.h"
 #include "manifest.h"
+#include "rerun.h"
+#include "run_int.h"
+#include "shard.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,15 +21,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static const struct {
-    const char *name;
-    lr_stage_fn fn;
-} stages[] = {
+static const struct lr_run_stage stages[] = {
     { "load", lr_stage_load },         { "reproject", lr_stage_reproject },
     { "validate", lr_stage_validate }, { "match", lr_stage_match },
     { "value", lr_stage_value },       { "extract", lr_stage_extract },
     { "publish", lr_stage_publish },
 };
+
+const char *const lr_run_stage_names[] = { "load",  "reproject", "validate", "borders",
+                                           "match", "value",     "extract",  "publish" };
+const size_t lr_run_n_stage_names = LR_ARRAY_LEN(lr_run_stage_names);
 
 static volatile sig_atomic_t interrupted, pause_over;
 
@@ -77,9 +82,9 @@ make_run_id(const struct lr_config *cfg, const char *started)
     return lr_asprintf("%s-%s-%.8s", cfg->run_name, stamp, hex);
 }
 
-static enum lr_rc
-ctx_init(struct lr_ctx *ctx, const struct lr_config *cfg, const struct lr_run_opts *opts,
-         struct lr_err *err)
+enum lr_rc
+lr_run_ctx_init(struct lr_ctx *ctx, const struct lr_config *cfg, const struct lr_run_opts *opts,
+                struct lr_err *err)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -108,9 +113,10 @@ ctx_init(struct lr_ctx *ctx, const struct lr_config *cfg, const struct lr_run_op
     return LR_OK;
 }
 
-static void
-ctx_release(struct lr_ctx *ctx)
+void
+lr_run_ctx_release(struct lr_ctx *ctx)
 {
+    free(ctx->spill);
     for (size_t i = 0; i < ctx->n_outputs; i++)
         free(ctx->outputs[i]);
     lr_geom_ctx_free(ctx->geom);
@@ -122,8 +128,8 @@ ctx_release(struct lr_ctx *ctx)
 }
 
 /* Create OUTPUT and take its lock: one run at a time per output folder (lock.h). */
-static enum lr_rc
-lock_output(struct lr_ctx *ctx, struct lr_lock *lk, struct lr_err *err)
+enum lr_rc
+lr_run_lock_output(struct lr_ctx *ctx, struct lr_lock *lk, struct lr_err *err)
 {
     struct lr_err mk = { LR_OK, "" };
 
@@ -187,8 +193,8 @@ check_crs(struct lr_ctx *ctx, const char *crs, const char *key, int line, struct
     return LR_OK;
 }
 
-static enum lr_rc
-check_config_crs(struct lr_ctx *ctx, struct lr_err *err)
+enum lr_rc
+lr_run_check_config_crs(struct lr_ctx *ctx, struct lr_err *err)
 {
     const struct lr_config *cfg = ctx->cfg;
     enum lr_rc rc = check_crs(ctx, cfg->target_crs, "target_crs", 0, err);
@@ -281,37 +287,60 @@ checkpoint(struct lr_ctx *ctx, struct lr_shard *sh, size_t i, struct lr_err *err
     return LR_OK;
 }
 
-/* Run the stages from index first on (0, or the one after a resumed checkpoint). */
+/* Run list[0..n); with checkpoints (ckpt true), list is the run's table from index base on. */
 static enum lr_rc
-run_stages(struct lr_ctx *ctx, struct lr_shard *sh, size_t first, struct lr_err *err)
+run_list(struct lr_ctx *ctx, struct lr_shard *sh, const struct lr_run_stage *list, size_t n,
+         bool ckpt, size_t base, struct lr_err *err)
 {
-    for (size_t i = first; i < LR_ARRAY_LEN(stages); i++) {
-        struct lr_stage_stat *st = &sh->stages[sh->n_stages++];
-        bool last = stages[i].fn == lr_stage_publish;
+    for (size_t i = 0; i < n; i++) {
+        struct lr_stage_stat *st;
+        bool last = list[i].fn == lr_stage_publish;
         double t0 = lr_now();
         enum lr_rc rc;
 
-        st->name = stages[i].name;
-        test_pause(stages[i].name);
+        if (sh->n_stages >= LR_STAGE_MAX)
+            return lr_err_set(err, LR_ERR_INTERNAL, "too many stages");
+        st = &sh->stages[sh->n_stages++];
+        st->name = list[i].name;
+        test_pause(list[i].name);
         if (interrupted)
             return lr_err_set(err, LR_ERR_INTERRUPTED, "interrupted before stage '%s'",
-                              stages[i].name);
-        lr_log(LR_LOG_INFO, stages[i].name, NULL, "start");
-        rc = last ? publish(ctx, sh, err) : stages[i].fn(ctx, sh, err);
+                              list[i].name);
+        lr_log(LR_LOG_INFO, list[i].name, NULL, "start");
+        rc = last ? publish(ctx, sh, err) : list[i].fn(ctx, sh, err);
+        /* --commune without --shard: the run keeps only those communes (shard.h) */
+        if (rc == LR_OK && list[i].fn == lr_stage_load && ctx->opts->n_communes &&
+            !ctx->opts->shard_count)
+            rc = lr_shard_restrict(ctx, sh, NULL, NULL, err);
         st->seconds = lr_now() - t0;
         if (rc != LR_OK)
             return rc;
         if (interrupted)
             return lr_err_set(err, LR_ERR_INTERRUPTED, "interrupted during stage '%s'",
-                              stages[i].name);
+                              list[i].name);
         st->done = true;
-        lr_log(LR_LOG_INFO, stages[i].name, NULL,
-               "done in %.3f s: %lld in, %lld out, %lld rejected", st->seconds, (long long)st->in,
-               (long long)st->out, (long long)st->rejected);
-        if (!last && (rc = checkpoint(ctx, sh, i, err)) != LR_OK)
+        lr_log(LR_LOG_INFO, list[i].name, NULL, "done in %.3f s: %lld in, %lld out, %lld rejected",
+               st->seconds, (long long)st->in, (long long)st->out, (long long)st->rejected);
+        if (ckpt && !last && (rc = checkpoint(ctx, sh, base + i, err)) != LR_OK)
             return rc;
     }
     return LR_OK;
+}
+
+enum lr_rc
+lr_run_stage_list(struct lr_ctx *ctx, struct lr_shard *sh, const struct lr_run_stage *list,
+                  size_t n, struct lr_err *err)
+{
+    return run_list(ctx, sh, list, n, false, 0, err);
+}
+
+/* Run the stages from index first on (0, or the one after a resumed checkpoint). */
+static enum lr_rc
+run_stages(struct lr_ctx *ctx, struct lr_shard *sh, size_t first, struct lr_err *err)
+{
+    if (first >= LR_ARRAY_LEN(stages))
+        return LR_OK;
+    return run_list(ctx, sh, stages + first, LR_ARRAY_LEN(stages) - first, true, first, err);
 }
 
 /* --resume: take the shard and outputs of the work folder's checkpoint; *first is the stage to
@@ -412,8 +441,9 @@ open_work(struct lr_ctx *ctx, struct lr_shard *sh, size_t *first, struct lr_err 
 
 /* A failed run: its manifest says so (when the work folder is still there), and the log says
  * where the run's files are and that nothing was published. */
-static void
-report_failure(struct lr_ctx *ctx, struct lr_shard *sh, enum lr_rc rc, const struct lr_err *err)
+void
+lr_run_report_failure(struct lr_ctx *ctx, struct lr_shard *sh, enum lr_rc rc,
+                      const struct lr_err *err)
 {
     struct lr_err ignored = { LR_OK, "" };
     struct stat st;
@@ -434,6 +464,15 @@ report_failure(struct lr_ctx *ctx, struct lr_shard *sh, enum lr_rc rc, const str
                : "");
 }
 
+void
+lr_run_signals(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error (EFBIG), not a silent death */
+    umask(027);               /* outputs hold personal data: files 0640, folders 0750 */
+}
+
 enum lr_rc
 lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
 {
@@ -444,20 +483,21 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
     size_t first = 0;
     enum lr_rc rc;
 
+    if (opts->shard_count)
+        return lr_shard_run_main(opts, err);
     memset(&cfg, 0, sizeof(cfg));
     memset(&ctx, 0, sizeof(ctx));
     lr_shard_init(&sh, &cfg);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error (EFBIG), not a silent death */
-    umask(027);               /* outputs hold personal data: files 0640, folders 0750 */
+    lr_run_signals();
     rc = lr_config_load(opts->config_path, &cfg, err);
     if (rc == LR_OK)
-        rc = ctx_init(&ctx, &cfg, opts, err);
+        rc = lr_run_ctx_init(&ctx, &cfg, opts, err);
     if (rc == LR_OK)
-        rc = check_config_crs(&ctx, err);
+        rc = lr_run_check_config_crs(&ctx, err);
     if (rc == LR_OK)
-        rc = lock_output(&ctx, &lock, err);
+        rc = lr_run_lock_output(&ctx, &lock, err);
+    if (rc == LR_OK && lr_rerun_unchanged(&ctx)) /* rerun.h: nothing changed, nothing to do */
+        goto out;
     if (rc == LR_OK)
         rc = open_work(&ctx, &sh, &first, err);
     if (rc != LR_OK)
@@ -468,11 +508,11 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
                first ? stages[first].name : "");
     rc = run_stages(&ctx, &sh, first, err);
     if (rc != LR_OK && rc != LR_ERR_GATE)
-        report_failure(&ctx, &sh, rc, err);
+        lr_run_report_failure(&ctx, &sh, rc, err);
 out:
     lr_lock_release(&lock);
     lr_shard_release(&sh);
-    ctx_release(&ctx);
+    lr_run_ctx_release(&ctx);
     lr_config_release(&cfg);
     return rc;
 }

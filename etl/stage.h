@@ -21,6 +21,9 @@ struct lr_run_opts {
     bool resume;
     bool no_publish;
     const char *warehouse;
+    int shard_index, shard_count; /* --shard I/N (0-based I); shard_count 0 = not sharded */
+    const int32_t *communes;      /* --commune: old commune codes to process, NULL = all */
+    size_t n_communes;
 };
 
 /* Per-run context handed to every stage. */
@@ -39,6 +42,10 @@ struct lr_ctx {
     bool gates_passed;
     char gate_message[512];
     bool published;
+    /* sharded runs (shard.c, merge.c): a shard's validate stops before the gaps (they cross
+     * old communes) and hands phase 1's spill flags over; the merge's borders stage takes them */
+    bool validate_local;
+    uint8_t *spill;     /* [n_parcels], owned by the ctx */
     char *outputs[256]; /* output files written into work_dir, relative names (one workbook
                          * per new commune: the province has 95) */
     size_t n_outputs;
@@ -49,6 +56,9 @@ typedef enum lr_rc (*lr_stage_fn)(struct lr_ctx *ctx, struct lr_shard *sh, struc
 enum lr_rc lr_stage_load(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
 enum lr_rc lr_stage_reproject(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
 enum lr_rc lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
+/* The merge's cross-shard pass: gaps along and across the borders of old communes (validate's
+ * phase 3) over the merged shard, with ctx->spill from the shards' phase 1. */
+enum lr_rc lr_stage_borders(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
 enum lr_rc lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
 enum lr_rc lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);
 enum lr_rc lr_stage_extract(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);

@@ -1,12 +1,14 @@
 /* stage_extract.c - write the tax office's extract (tax_extract.csv, SPEC.md columns, sorted by
  * new commune then key) and the analysts' findings (mismatches.csv: no owner data). */
 #include "diff.h"
+#include "geom.h"
 #include "io.h"
 #include "money.h"
 #include "stage.h"
 #include "store.h"
 #include "xlsx.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +53,39 @@ new_commune_name(const struct lr_shard *sh, int32_t code)
     return "";
 }
 
+/* Decimal v (printf's "%lld") appended to b: the extract formats millions of numbers. */
+static void
+add_dec(struct lr_buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0)
+        *--p = '-';
+    lr_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* A commune code as "%05d". */
+static void
+add_code(struct lr_buf *b, int32_t code)
+{
+    if (code < 0 || code > 99999) {
+        lr_buf_addf(b, "%05d", (int)code);
+        return;
+    }
+    for (int32_t d = 10000; d > 0; d /= 10)
+        lr_buf_addc(b, (char)('0' + code / d % 10));
+}
+
 static void
 add_int(struct lr_buf *b, int64_t v, bool present)
 {
     if (present)
-        lr_buf_addf(b, "%lld", (long long)v);
+        add_dec(b, v);
     lr_buf_addc(b, ',');
 }
 
@@ -68,14 +98,22 @@ extract_row(const struct lr_shard *sh, const struct lr_parcel *p, struct lr_buf 
 
     lr_key_format(&p->key, key);
     lr_money_format_area(p->extract_area_dm2, area, sizeof(area));
-    lr_buf_addf(b, "%05d,", (int)p->new_commune);
+    add_code(b, p->new_commune);
+    lr_buf_addc(b, ',');
     lr_buf_add_csv(b, new_commune_name(sh, p->new_commune));
-    lr_buf_addf(b, ",%05d,%d,%d,%s,", (int)p->key.commune, (int)p->key.sheet, (int)p->key.parcel,
-                key);
+    lr_buf_addc(b, ',');
+    add_code(b, p->key.commune);
+    lr_buf_addc(b, ',');
+    add_int(b, p->key.sheet, true);
+    add_int(b, p->key.parcel, true);
+    lr_buf_adds(b, key);
+    lr_buf_addc(b, ',');
     lr_buf_add_csv(b, r->address);
     lr_buf_addc(b, ',');
     lr_buf_add_csv(b, r->land_use ? r->land_use : p->land_use);
-    lr_buf_addf(b, ",%s,%s,", area, p->area_from_register ? "register" : "map");
+    lr_buf_addc(b, ',');
+    lr_buf_adds(b, area);
+    lr_buf_adds(b, p->area_from_register ? ",register," : ",map,");
     lr_buf_add_csv(b, priced ? p->zone : "");
     lr_buf_addc(b, ',');
     add_int(b, p->position, priced);
@@ -87,7 +125,9 @@ extract_row(const struct lr_shard *sh, const struct lr_parcel *p, struct lr_buf 
     lr_buf_add_csv(b, r->owner_id);
     lr_buf_addc(b, ',');
     lr_buf_add_csv(b, r->certificate);
-    lr_buf_addf(b, ",%s\n", lr_status_name(p->status));
+    lr_buf_addc(b, ',');
+    lr_buf_adds(b, lr_status_name(p->status));
+    lr_buf_addc(b, '\n');
 }
 
 /* On success *sorted receives the rows written (parcel indexes, in file order; caller frees). */
@@ -256,32 +296,105 @@ out:
     return rc;
 }
 
+/* parcels.gpkg on a thread of its own, beside the CSV and workbook writers: the writers do not
+ * wait for each other (the GeoPackage is the longest of them). The thread has its own GEOS
+ * context and GDAL dataset; it only reads the shard, like the other writers. */
+struct store_job {
+    struct lr_ctx *ctx;
+    const struct lr_shard *sh;
+    char *path;
+    struct lr_store_counts counts;
+    struct lr_err err;
+    enum lr_rc rc;
+};
+
+static void *
+store_thread(void *arg)
+{
+    struct store_job *j = arg;
+    struct lr_geom_ctx *g = lr_geom_ctx_new();
+
+    j->rc = g ? lr_store_write_file(j->path, j->sh, g, &j->counts, &j->err)
+              : lr_err_set(&j->err, LR_ERR_NOMEM, "out of memory");
+    lr_geom_ctx_free(g);
+    return NULL;
+}
+
+/* Start the GeoPackage writer; *started false means it did not (write it afterwards). */
+static enum lr_rc
+store_start(struct lr_ctx *ctx, const struct lr_shard *sh, struct store_job *j, pthread_t *th,
+            bool *started, struct lr_err *err)
+{
+    memset(j, 0, sizeof(*j));
+    j->ctx = ctx;
+    j->sh = sh;
+    j->path = lr_path_join(ctx->work_dir, LR_STORE_FILE);
+    *started = false;
+    if (!j->path)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    if (ctx->jobs > 1)
+        *started = pthread_create(th, NULL, store_thread, j) == 0;
+    return LR_OK;
+}
+
+/* Wait for (or, when it never started, run) the GeoPackage writer; its error is rc's when
+ * rc is still LR_OK. */
+static enum lr_rc
+store_finish(struct store_job *j, pthread_t th, bool started, enum lr_rc rc, struct lr_err *err)
+{
+    if (started)
+        pthread_join(th, NULL);
+    else if (j->path && rc == LR_OK)
+        store_thread(j);
+    if (rc == LR_OK && j->path && j->rc != LR_OK)
+        rc = lr_err_set(err, j->rc, "%s", j->err.msg);
+    if (rc == LR_OK && j->path)
+        lr_log(LR_LOG_INFO, "extract", NULL,
+               "%s: %lld parcels, %lld issues, %lld register-only, %lld lineage rows in %.2f s",
+               LR_STORE_FILE, (long long)j->counts.parcels, (long long)j->counts.issues,
+               (long long)j->counts.register_only, (long long)j->counts.lineage, j->counts.seconds);
+    free(j->path);
+    j->path = NULL;
+    return rc;
+}
+
 enum lr_rc
 lr_stage_extract(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
     int64_t extract_rows = 0, mismatch_rows = 0;
     size_t *sorted = NULL;
-    double t0 = lr_now(), c0 = cpu_now(), t1, c1, t2, c2;
+    struct store_job store;
+    pthread_t store_th;
+    bool store_on = false;
+    int jobs = ctx->jobs;
+    double t0, c0, t1, c1, t2, c2;
     enum lr_rc rc;
 
     st->in = (int64_t)sh->n_parcels;
-    rc = write_extract(ctx, sh, &extract_rows, &sorted, err);
+    rc = store_start(ctx, sh, &store, &store_th, &store_on, err);
+    t0 = lr_now(), c0 = cpu_now();
+    if (rc == LR_OK)
+        rc = write_extract(ctx, sh, &extract_rows, &sorted, err);
     t1 = lr_now(), c1 = cpu_now();
+    /* one core goes to the GeoPackage while it is written */
+    ctx->jobs = store_on && jobs > 1 ? jobs - 1 : jobs;
     if (rc == LR_OK)
         rc = write_workbooks(ctx, sh, sorted, (size_t)extract_rows, err);
+    ctx->jobs = jobs;
     t2 = lr_now(), c2 = cpu_now();
     free(sorted);
     if (rc == LR_OK)
         lr_log(LR_LOG_INFO, "extract", NULL,
-               "tax_extract.csv in %.3f s (cpu %.3f s), workbooks in %.3f s (cpu %.3f s, %d jobs)",
-               t1 - t0, c1 - c0, t2 - t1, c2 - c1, ctx->jobs);
+               "tax_extract.csv in %.3f s (cpu %.3f s), workbooks in %.3f s (cpu %.3f s, %d "
+               "jobs%s)",
+               t1 - t0, c1 - c0, t2 - t1, c2 - c1, store_on && jobs > 1 ? jobs - 1 : jobs,
+               store_on ? ", parcels.gpkg beside them" : "");
     if (rc == LR_OK)
         rc = write_delta(ctx, err);
     if (rc == LR_OK)
         rc = write_mismatches(ctx, sh, &mismatch_rows, err);
-    if (rc == LR_OK)
-        rc = lr_store_write(ctx, sh, err);
+    rc = store_finish(&store, store_th, store_on, rc, err);
     if (rc == LR_OK)
         rc = lr_ctx_add_output(ctx, LR_STORE_FILE, err);
     st->out = extract_rows;

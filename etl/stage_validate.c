@@ -6,6 +6,10 @@
  * 3. gaps, per new commune: geom_qa.c, then, on one thread, the parts of other communes'
  *    parcels reaching into a gap are taken away.
  *
+ * A shard of a sharded run (shard.c) runs phases 1 and 2 only: both stay within one old
+ * commune. Phase 3 crosses old communes (a new commune joins several), so the merge runs it
+ * over every shard's parcels as its borders stage (lr_stage_borders, merge.c).
+ *
  * Thread rules: every thread has its own GEOS context and its own copies of the boundaries; in
  * each phase a parcel belongs to one task, so one thread at a time uses its geometry. Issues go
  * to per-thread lists, sorted and added to the shard after each phase: the output does not
@@ -380,25 +384,31 @@ thread_count(const struct lr_ctx *ctx)
     return n > 64 ? 64 : n;
 }
 
+/* What one call does: every phase (a whole run), phases 1-2 (a shard: gaps cross old communes)
+ * or phase 3 (the merge's borders stage). */
+enum vpart { VP_ALL = 0, VP_LOCAL, VP_BORDERS };
+
 static enum lr_rc
-run_all(struct lr_vjob *j, struct lr_vworker *ws, int nw, struct lr_err *err)
+run_all(struct lr_vjob *j, struct lr_vworker *ws, int nw, enum vpart part, struct lr_err *err)
 {
     double t0 = lr_now(), c0 = thread_cpu(), t1, t2;
     size_t nmaps = 0, ncommunes = 0;
-    enum lr_rc rc = phase_parcels(j, ws, nw, err);
+    enum lr_rc rc = part == VP_BORDERS ? LR_OK : phase_parcels(j, ws, nw, err);
 
     t1 = lr_now();
-    if (rc == LR_OK)
+    if (rc == LR_OK && part != VP_BORDERS)
         rc = phase_groups(j, ws, nw, LR_VPH_OVERLAPS, overlap_groups, &nmaps, err);
     t2 = lr_now();
-    if (rc == LR_OK)
+    if (rc == LR_OK && part == VP_LOCAL)
+        rc = flush_issues(ws, nw, NULL, j->sh, err);
+    if (rc == LR_OK && part != VP_LOCAL)
         rc = phase_groups(j, ws, nw, LR_VPH_GAPS, gap_groups, &ncommunes, err);
-    if (rc == LR_OK)
+    if (rc == LR_OK && part != VP_LOCAL)
         rc = finish_gaps(j, ws, nw, err);
     /* critical path in CPU time: this thread's (worker 0 and the serial parts) plus, in each
      * phase, what the busiest worker used beyond worker 0: the wall time on free cores */
     if (rc == LR_OK)
-        lr_log(LR_LOG_INFO, "validate", NULL,
+        lr_log(LR_LOG_INFO, part == VP_BORDERS ? "borders" : "validate", NULL,
                "%zu parcels on %d threads: checks %.3f s, overlaps %.3f s (%zu maps), gaps "
                "%.3f s (%zu communes); critical path %.3f s of CPU",
                j->sh->n_parcels, nw, t1 - t0, t2 - t1, nmaps, lr_now() - t2, ncommunes,
@@ -406,8 +416,10 @@ run_all(struct lr_vjob *j, struct lr_vworker *ws, int nw, struct lr_err *err)
     return rc;
 }
 
-enum lr_rc
-lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+/* Validate (part) the shard. VP_LOCAL hands phase 1's spill flags to ctx->spill; VP_BORDERS
+ * borrows them from there. */
+static enum lr_rc
+validate(struct lr_ctx *ctx, struct lr_shard *sh, enum vpart part, struct lr_err *err)
 {
     struct lr_vjob j;
     struct lr_vworker *ws = NULL;
@@ -417,7 +429,9 @@ lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     memset(&j, 0, sizeof(j));
     j.ctx = ctx;
     j.sh = sh;
-    j.spill = calloc(sh->n_parcels ? sh->n_parcels : 1, 1);
+    if (part == VP_BORDERS && !ctx->spill && sh->n_parcels)
+        return lr_err_set(err, LR_ERR_INTERNAL, "borders: the shards' spill flags are missing");
+    j.spill = part == VP_BORDERS ? ctx->spill : calloc(sh->n_parcels ? sh->n_parcels : 1, 1);
     j.group_of = calloc(sh->n_parcels ? sh->n_parcels : 1, sizeof(int32_t));
     ws = calloc((size_t)nw, sizeof(*ws));
     if (!j.spill || !j.group_of || !ws) {
@@ -430,12 +444,39 @@ lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
             ready++;
             goto out;
         }
-    rc = run_all(&j, ws, nw, err);
+    rc = run_all(&j, ws, nw, part, err);
+    if (rc == LR_OK && part == VP_LOCAL) {
+        free(ctx->spill);
+        ctx->spill = j.spill;
+        j.spill = NULL;
+    }
 out:
     for (int k = 0; k < ready; k++)
         lr_validate_worker_release(&ws[k], sh->n_boundaries);
     free(ws);
-    free(j.spill);
+    if (part != VP_BORDERS)
+        free(j.spill);
     free(j.group_of);
+    return rc;
+}
+
+enum lr_rc
+lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+{
+    return validate(ctx, sh, ctx->validate_local ? VP_LOCAL : VP_ALL, err);
+}
+
+enum lr_rc
+lr_stage_borders(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
+{
+    struct lr_stage_stat *st = lr_stage_current(sh);
+    enum lr_rc rc = validate(ctx, sh, VP_BORDERS, err);
+
+    if (st) {
+        st->in = st->out = (int64_t)sh->n_parcels;
+        for (size_t i = 0; i < sh->n_parcels; i++)
+            st->in -= sh->parcels[i].status == LR_ST_REJECTED;
+        st->out = st->in;
+    }
     return rc;
 }

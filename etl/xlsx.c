@@ -65,6 +65,18 @@ static const struct column summary_cols[] = {
 
 #define N_SUMMARY_COLS ((lxw_col_t)LR_ARRAY_LEN(summary_cols))
 
+/* libxlsxwriter 1.1.4 is not safe with several workbooks written by several threads at once,
+ * though each thread has its own workbook: workbook_close() writes docProps/core.xml's created
+ * date through gmtime() (glibc's static result buffer; ThreadSanitizer reports the race in
+ * _write_dcterms_created), and every temporary file (one per worksheet in constant-memory mode,
+ * created by workbook_add_worksheet(), and the packager's at workbook_close()) is named by its
+ * bundled tmpfileplus from a `static unsigned seed` and srand()/rand(). The bytes written do not
+ * suffer (the created date is the same fixed time for all, and a name taken twice is retried
+ * with O_EXCL), but a data race is undefined behaviour: the calls that reach that state, the
+ * opening, each new worksheet and the closing (which zips the sheets), hold this lock. The rows
+ * themselves, the bulk of the work, are written without it. */
+static pthread_mutex_t lxw_global_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Formats of one workbook. */
 struct formats {
     lxw_format *header, *integer, *area, *money;
@@ -127,7 +139,11 @@ static lxw_worksheet *
 sheet_new(lxw_workbook *wb, const char *name, const struct column *cols, lxw_col_t ncols,
           lxw_row_t n, const struct formats *f)
 {
-    lxw_worksheet *ws = workbook_add_worksheet(wb, name);
+    lxw_worksheet *ws;
+
+    pthread_mutex_lock(&lxw_global_lock);
+    ws = workbook_add_worksheet(wb, name);
+    pthread_mutex_unlock(&lxw_global_lock);
 
     if (!ws)
         return NULL;
@@ -254,8 +270,11 @@ workbook_open(const char *tmp_path, const char *dir, const char *title)
     lxw_doc_properties props = { .title = (char *)title,
                                  .author = "landrec",
                                  .created = (time_t)LR_XLSX_CREATED };
-    lxw_workbook *wb = workbook_new_opt(tmp_path, &opts);
+    lxw_workbook *wb;
 
+    pthread_mutex_lock(&lxw_global_lock);
+    wb = workbook_new_opt(tmp_path, &opts);
+    pthread_mutex_unlock(&lxw_global_lock);
     if (wb)
         workbook_set_properties(wb, &props);
     return wb;
@@ -426,7 +445,9 @@ write_task(const struct pool *pl, struct task *t)
         goto out;
     }
     e = t->summary ? summary_sheet(wb, job, pl->tasks, pl->n_tasks) : commune_sheets(wb, job, t);
+    pthread_mutex_lock(&lxw_global_lock);
     ce = workbook_close(wb); /* frees wb whatever happens */
+    pthread_mutex_unlock(&lxw_global_lock);
     if (e == LXW_NO_ERROR)
         e = ce;
     if (e != LXW_NO_ERROR) {

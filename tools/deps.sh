@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config git
   libgdal-dev libproj-dev libgeos-dev libpq-dev libfyaml-dev libjansson-dev libutf8proc-dev
   libxlsxwriter-dev libcmocka-dev libssl-dev gdal-bin proj-bin)
 test_pkgs=(python3 python3-gdal sqlite3 postgresql-15 postgresql-15-postgis-3 postgresql-client-15
-  clang libclang-rt-14-dev chromium)
+  clang libclang-rt-14-dev chromium slurm-wlm munge)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

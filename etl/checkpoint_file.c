@@ -138,28 +138,6 @@ thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Close and rename the checkpoint into place without fsync: it is only a resume point, and
- * one a crash leaves torn fails its trailing sha256 at load (the run then starts over), so
- * the run does not wait for hundreds of MB to reach the disk after every stage. */
-static enum lr_rc
-commit_unsynced(struct lr_out *o, struct lr_err *err)
-{
-    FILE *f = o->f;
-    enum lr_rc rc = LR_OK;
-
-    o->f = NULL;
-    if (fflush(f) != 0)
-        rc = lr_err_set(err, LR_ERR_IO, "cannot write '%s': %s", o->tmp_path, strerror(errno));
-    if (fclose(f) != 0 && rc == LR_OK)
-        rc = lr_err_set(err, LR_ERR_IO, "cannot close '%s': %s", o->tmp_path, strerror(errno));
-    if (rc == LR_OK && rename(o->tmp_path, o->path) != 0)
-        rc = lr_err_set(err, LR_ERR_IO, "cannot rename '%s': %s", o->tmp_path, strerror(errno));
-    if (rc != LR_OK)
-        unlink(o->tmp_path);
-    lr_out_abort(o); /* frees the names; the file is closed */
-    return rc;
-}
-
 /* Stream the checkpoint into path (path.tmp, then renamed). */
 static enum lr_rc
 write_ckpt(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_checkpoint_info *info,
@@ -176,7 +154,10 @@ write_ckpt(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_checkp
         lr_out_abort(&o);
         return rc;
     }
-    rc = commit_unsynced(&o, err);
+    /* without fsync: a checkpoint is only a resume point, and one a crash leaves torn fails its
+     * trailing sha256 at load (the run then starts over), so the run does not wait for hundreds
+     * of MB to reach the disk after every stage */
+    rc = lr_out_commit_unsynced(&o, err);
     *bytes = rc == LR_OK && stat(path, &st) == 0 ? st.st_size : 0;
     return rc;
 }

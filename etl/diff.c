@@ -5,7 +5,6 @@
 #include "model.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,26 +471,12 @@ out:
     return rc;
 }
 
-/* The run OUTPUT/latest names (its folder name), or NULL when there is none. */
-static char *
-latest_run(const char *output)
-{
-    char *link = lr_asprintf("%s/latest", output);
-    char target[PATH_MAX];
-    ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
-
-    free(link);
-    if (n <= 0)
-        return NULL;
-    target[n] = '\0';
-    return strdup(target);
-}
-
 enum lr_rc
 lr_diff_against_latest(const char *output, const char *work_dir, bool *written,
                        struct lr_diff_counts *counts, struct lr_err *err)
 {
-    char *run = latest_run(output), *dir = NULL, *old_csv = NULL, *new_csv = NULL, *out = NULL;
+    char *run = lr_io_latest_run(output), *dir = NULL, *old_csv = NULL, *new_csv = NULL,
+         *out = NULL;
     struct lr_err derr = { LR_OK, "" };
     enum lr_rc rc = LR_OK;
     char line[256];

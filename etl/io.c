@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +43,14 @@ lr_out_write(struct lr_out *o, const char *data, size_t n, struct lr_err *err)
     return LR_OK;
 }
 
-enum lr_rc
-lr_out_commit(struct lr_out *o, struct lr_err *err)
+static enum lr_rc
+commit(struct lr_out *o, bool sync, struct lr_err *err)
 {
     enum lr_rc rc = LR_OK;
     FILE *f = o->f;
 
     o->f = NULL;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    if (fflush(f) != 0 || (sync && fsync(fileno(f)) != 0))
         rc = lr_err_set(err, LR_ERR_IO, "cannot write '%s': %s", o->tmp_path, strerror(errno));
     if (fclose(f) != 0 && rc == LR_OK)
         rc = lr_err_set(err, LR_ERR_IO, "cannot close '%s': %s", o->tmp_path, strerror(errno));
@@ -61,6 +62,18 @@ lr_out_commit(struct lr_out *o, struct lr_err *err)
     free(o->tmp_path);
     memset(o, 0, sizeof(*o));
     return rc;
+}
+
+enum lr_rc
+lr_out_commit(struct lr_out *o, struct lr_err *err)
+{
+    return commit(o, true, err);
+}
+
+enum lr_rc
+lr_out_commit_unsynced(struct lr_out *o, struct lr_err *err)
+{
+    return commit(o, false, err);
 }
 
 void
@@ -185,4 +198,18 @@ lr_io_remove_tree(const char *path, struct lr_err *err)
     if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
         return lr_err_set(err, LR_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
     return LR_OK;
+}
+
+char *
+lr_io_latest_run(const char *output)
+{
+    char *link = lr_asprintf("%s/latest", output);
+    char target[PATH_MAX];
+    ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+
+    free(link);
+    if (n <= 0)
+        return NULL;
+    target[n] = '\0';
+    return strchr(target, '/') ? NULL : strdup(target);
 }

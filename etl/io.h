@@ -16,6 +16,8 @@ struct lr_out {
 enum lr_rc lr_out_open(struct lr_out *o, const char *path, struct lr_err *err);
 /* Flush, fsync, close and rename into place. On error the .tmp is removed. */
 enum lr_rc lr_out_commit(struct lr_out *o, struct lr_err *err);
+/* The same without fsync: for files a crash may tear because a checksum catches it. */
+enum lr_rc lr_out_commit_unsynced(struct lr_out *o, struct lr_err *err);
 /* Abandon (close and remove the .tmp); safe on an unopened/zeroed struct. */
 void lr_out_abort(struct lr_out *o);
 enum lr_rc lr_out_write(struct lr_out *o, const char *data, size_t n, struct lr_err *err);
@@ -31,5 +33,8 @@ enum lr_rc lr_io_mkdirs(const char *path, int mode, struct lr_err *err);
 void lr_io_sync_dir(const char *path);
 /* Remove a directory tree (used for abandoned work dirs). */
 enum lr_rc lr_io_remove_tree(const char *path, struct lr_err *err);
+/* The run folder name OUTPUT/latest points to (caller frees); NULL when there is none or the
+ * link is not a plain name in OUTPUT (landrec writes only those). */
+char *lr_io_latest_run(const char *output);
 
 #endif

@@ -1,6 +1,7 @@
 /* model.c - keys, status names and the shard's tables (see model.h). */
 #include "model.h"
 
+#include "config.h"
 #include "geom.h"
 #include "landuse.h"
 
@@ -227,6 +228,13 @@ lr_shape_release(struct lr_shape *s)
     free(s->ring_pts);
     free(s->xy);
     memset(s, 0, sizeof(*s));
+}
+
+bool
+lr_parcel_in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
+{
+    return lr_status_is_matched(p->status) && p->record >= 0 &&
+           p->confidence_pct * (LR_NANO / 100) >= sh->cfg->min_confidence_nano;
 }
 
 void

@@ -63,8 +63,8 @@ enum lr_issue_class {
     LR_IS_BAD_VALUE,    /* an attribute that could not be parsed (area, land use) */
     LR_IS_NO_GEOMETRY,  /* reject reason: a map feature without geometry */
     LR_IS_NOT_POLYGON,  /* reject reason: a map feature whose geometry is not polygonal */
-    LR_IS_BAD_COORDINATES, /* reject reason: NaN/Inf or untransformable coordinates */
-    LR_IS_STRADDLES_ZONES, /* valued across >= 2 price zones with a share > 0.5 % each */
+    LR_IS_BAD_COORDINATES,   /* reject reason: NaN/Inf or untransformable coordinates */
+    LR_IS_STRADDLES_ZONES,   /* valued across >= 2 price zones with a share > 0.5 % each */
     LR_IS_DUPLICATE_FEATURE, /* reject reason: the same parcel (key and coordinates) delivered
                               * again in another file, e.g. by two adjacent sheets */
     LR_IS_COUNT
@@ -98,8 +98,8 @@ struct lr_input {
     char *crs_op;     /* PROJ operation used (maps), NULL otherwise */
     bool crs_assumed;
     const char *crs_pipeline; /* the config's explicit pipeline (not owned), NULL = PROJ's pick */
-    int64_t converted; /* text values decoded from a legacy encoding */
-    int64_t ambiguous; /* text values whose encoding could not be told */
+    int64_t converted;        /* text values decoded from a legacy encoding */
+    int64_t ambiguous;        /* text values whose encoding could not be told */
 };
 
 /* A map parcel (one input feature). */
@@ -260,6 +260,9 @@ struct lr_shard {
 };
 
 void lr_shard_init(struct lr_shard *sh, const struct lr_config *cfg);
+/* Is parcel p a row of the tax extract (matched family, with a record, confident enough)? The
+ * one rule the extract, the workbooks and parcels.gpkg's in_extract share. */
+bool lr_parcel_in_extract(const struct lr_shard *sh, const struct lr_parcel *p);
 void lr_shard_release(struct lr_shard *sh);
 /* Append a zeroed element and return it (NULL on out of memory). */
 struct lr_input *lr_shard_add_input(struct lr_shard *sh);

@@ -11,7 +11,6 @@
 #include "source.h"
 
 #include <jansson.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,21 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* The folder name OUTPUT/latest points to (caller frees), NULL when none. */
-static char *
-latest_run(const char *output)
-{
-    char *link = lr_asprintf("%s/latest", output);
-    char target[PATH_MAX];
-    ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
-
-    free(link);
-    if (n <= 0)
-        return NULL;
-    target[n] = '\0';
-    return strchr(target, '/') ? NULL : strdup(target);
-}
 
 /* Options that change what a run does beyond config and inputs rule the shortcut out. */
 static bool
@@ -240,7 +224,7 @@ lr_rerun_unchanged(struct lr_ctx *ctx)
     double t0 = lr_now();
     bool same = false;
 
-    if (!plain_run(ctx) || !(run = latest_run(ctx->output)))
+    if (!plain_run(ctx) || !(run = lr_io_latest_run(ctx->output)))
         goto out;
     dir = lr_path_join(ctx->output, run);
     same = dir && unchanged_since(ctx, dir);

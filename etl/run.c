@@ -464,6 +464,19 @@ lr_run_report_failure(struct lr_ctx *ctx, struct lr_shard *sh, enum lr_rc rc,
                : "");
 }
 
+enum lr_rc
+lr_run_setup(const struct lr_run_opts *opts, struct lr_config *cfg, struct lr_ctx *ctx,
+             struct lr_err *err)
+{
+    enum lr_rc rc = lr_config_load(opts->config_path, cfg, err);
+
+    if (rc == LR_OK)
+        rc = lr_run_ctx_init(ctx, cfg, opts, err);
+    if (rc == LR_OK)
+        rc = lr_run_check_config_crs(ctx, err);
+    return rc;
+}
+
 void
 lr_run_signals(void)
 {
@@ -489,11 +502,7 @@ lr_run_main(const struct lr_run_opts *opts, struct lr_err *err)
     memset(&ctx, 0, sizeof(ctx));
     lr_shard_init(&sh, &cfg);
     lr_run_signals();
-    rc = lr_config_load(opts->config_path, &cfg, err);
-    if (rc == LR_OK)
-        rc = lr_run_ctx_init(&ctx, &cfg, opts, err);
-    if (rc == LR_OK)
-        rc = lr_run_check_config_crs(&ctx, err);
+    rc = lr_run_setup(opts, &cfg, &ctx, err);
     if (rc == LR_OK)
         rc = lr_run_lock_output(&ctx, &lock, err);
     if (rc == LR_OK && lr_rerun_unchanged(&ctx)) /* rerun.h: nothing changed, nothing to do */

@@ -21,6 +21,10 @@ void lr_run_ctx_release(struct lr_ctx *ctx);
 void lr_run_signals(void);
 /* Config CRSs PROJ does not know: LR_ERR_CONFIG before any stage runs. */
 enum lr_rc lr_run_check_config_crs(struct lr_ctx *ctx, struct lr_err *err);
+/* The start of a run or a shard: load opts->config_path into cfg, lr_run_ctx_init, check the
+ * config's CRSs. */
+enum lr_rc lr_run_setup(const struct lr_run_opts *opts, struct lr_config *cfg, struct lr_ctx *ctx,
+                        struct lr_err *err);
 /* Create OUTPUT and take its lock (one run or merge at a time per output folder). */
 enum lr_rc lr_run_lock_output(struct lr_ctx *ctx, struct lr_lock *lk, struct lr_err *err);
 /* Run stages[0..n) in order: a statistics row each, the test pause hook, logs, interruption;

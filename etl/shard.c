@@ -539,11 +539,7 @@ lr_shard_run_main(const struct lr_run_opts *opts, struct lr_err *err)
                           "--shard needs --run-id: every shard of a run must name the same run "
                           "(deploy/slurm/submit.sh makes one)");
     lr_run_signals();
-    rc = lr_config_load(opts->config_path, &cfg, err);
-    if (rc == LR_OK)
-        rc = lr_run_ctx_init(&ctx, &cfg, opts, err);
-    if (rc == LR_OK)
-        rc = lr_run_check_config_crs(&ctx, err);
+    rc = lr_run_setup(opts, &cfg, &ctx, err);
     if (rc == LR_OK)
         rc = shard_dir(&ctx, &dir, err);
     if (rc == LR_OK)

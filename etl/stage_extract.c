@@ -21,14 +21,6 @@ static const char extract_header[] =
 
 static const char mismatch_header[] = "parcel_key,record_key,class,detail,acknowledged\n";
 
-/* Is parcel p a row of the tax extract? */
-static bool
-in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
-{
-    return lr_status_is_matched(p->status) && p->record >= 0 &&
-           p->confidence_pct * (LR_NANO / 100) >= sh->cfg->min_confidence_nano;
-}
-
 static int
 cmp_extract(const void *a, const void *b, void *arg)
 {
@@ -147,7 +139,7 @@ write_extract(struct lr_ctx *ctx, struct lr_shard *sh, int64_t *rows, size_t **s
         goto out;
     }
     for (size_t i = 0; i < sh->n_parcels; i++)
-        if (in_extract(sh, &sh->parcels[i]))
+        if (lr_parcel_in_extract(sh, &sh->parcels[i]))
             idx[n++] = i;
     qsort_r(idx, n, sizeof(size_t), cmp_extract, sh);
     rc = lr_out_open(&o, path, err);

@@ -405,7 +405,7 @@ parcel_match_fields(struct writer *w, const struct lr_parcel *p)
         OGR_F_SetFieldDouble(f, PF_CONFIDENCE, p->confidence_pct / 100.0);
     else
         OGR_F_SetFieldNull(f, PF_CONFIDENCE);
-    set_int(f, PF_IN_EXTRACT, lr_store_in_extract(w->sh, p), true);
+    set_int(f, PF_IN_EXTRACT, lr_parcel_in_extract(w->sh, p), true);
     set_str(f, PF_REGISTER_FILE, rin ? rin->path : NULL);
     set_int(f, PF_REGISTER_ROW, r ? r->row : 0, r != NULL);
 }

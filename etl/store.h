@@ -38,10 +38,6 @@ enum lr_rc lr_store_write_file(const char *path, const struct lr_shard *sh, stru
 /* Stage helper: write ctx->work_dir/parcels.gpkg (the caller records it as an output). */
 enum lr_rc lr_store_write(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_err *err);
 
-/* Is parcel p a row of the tax extract (matched family, linked to a record, confident)?
- * The same rule as stage_extract's. */
-bool lr_store_in_extract(const struct lr_shard *sh, const struct lr_parcel *p);
-
 /* "yes" / "no" / "unknown": does the map's owner name (hashed at load) agree with the register's?
  * Only the verdict ever leaves the run, never a name. */
 const char *lr_store_names_agree(const struct lr_parcel *p, const struct lr_record *r);

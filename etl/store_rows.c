@@ -1,5 +1,5 @@
 /* store_rows.c - the rows of parcels.gpkg's tables and their order (see store_rows.h), and the
- * two per-parcel verdicts the analysts' files carry (see store.h). */
+ * owner-names verdict the analysts' files carry (see store.h). */
 #include "store_rows.h"
 
 #include "lineage.h"
@@ -7,13 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-bool
-lr_store_in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
-{
-    return lr_status_is_matched(p->status) && p->record >= 0 &&
-           p->confidence_pct * (LR_NANO / 100) >= sh->cfg->min_confidence_nano;
-}
 
 const char *
 lr_store_names_agree(const struct lr_parcel *p, const struct lr_record *r)

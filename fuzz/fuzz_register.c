@@ -9,13 +9,13 @@
 #include "core.h"
 #include "crs.h"
 #include "geom.h"
+#include "io.h"
 #include "landuse.h"
 #include "load_int.h"
 #include "model.h"
 #include "sample.h"
 
 #include <assert.h>
-#include <ftw.h>
 #include <gdal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,20 +58,14 @@ write_config(const char *text, const char *name, const char *enc, struct lr_conf
     }
 }
 
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* The sample folder goes when the fuzzer exits (also after a crash report: libFuzzer exits). */
 static void
 remove_dir(void)
 {
-    nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    struct lr_err ignored;
+
+    lr_err_clear(&ignored);
+    lr_io_remove_tree(dir, &ignored);
 }
 
 int

@@ -4,6 +4,7 @@
 #include "geom_rings.h"
 
 #include <geos_c.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -407,6 +408,19 @@ struct tree_hits {
     bool oom;
 };
 
+/* Hits appended to *items (n of them already there). The capacity is what the allocator gave
+ * the buffer, so a caller reusing it between queries does not reallocate it on every query. */
+static struct tree_hits
+tree_hits_start(size_t *items, size_t n)
+{
+    struct tree_hits h = { items, n, n, false };
+    size_t cap = items ? malloc_usable_size(items) / sizeof(*items) : 0;
+
+    if (cap > n)
+        h.cap = cap;
+    return h;
+}
+
 static void
 tree_collect(void *item, void *userdata)
 {
@@ -430,7 +444,7 @@ tree_collect(void *item, void *userdata)
 enum lr_rc
 lr_geom_tree_query_xy(struct lr_geom_tree *t, double x, double y, size_t **items, size_t *n)
 {
-    struct tree_hits h = { *items, *n, *n, false };
+    struct tree_hits h = tree_hits_start(*items, *n);
     GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(t->g->h, x, y);
 
     if (!pt)
@@ -456,7 +470,7 @@ lr_geom_tree_free(struct lr_geom_tree *t)
 enum lr_rc
 lr_geom_tree_query_geom(struct lr_geom_tree *t, const void *geom, size_t **items, size_t *n)
 {
-    struct tree_hits h = { *items, *n, *n, false };
+    struct tree_hits h = tree_hits_start(*items, *n);
 
     GEOSSTRtree_query_r(t->g->h, t->tree, geom, tree_collect, &h);
     *items = h.items;

@@ -71,13 +71,15 @@ non_ascii(const char *s)
     return false;
 }
 
-/* Decoded NFC text of field f of feat; NULL when unmapped or null. Caller frees. Counts values
- * decoded from a legacy encoding and values of fields whose encoding was ambiguous. */
+/* Decoded NFC text of field f of feat; NULL when unmapped or null (or out of memory). Caller
+ * frees. Counts values decoded from a legacy encoding and values of fields whose encoding was
+ * ambiguous. r->buf is decoding scratch kept between calls; the result is an exact-size copy. */
 static char *
 field_text(struct layer_reader *r, OGRFeatureH feat, enum fld f)
 {
     const char *raw;
     size_t bad = 0;
+    char *text;
 
     if (r->idx[f] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, r->idx[f]))
         return NULL;
@@ -88,7 +90,10 @@ field_text(struct layer_reader *r, OGRFeatureH feat, enum fld f)
         r->input->converted += r->enc[f] != LR_ENC_UTF8;
         r->input->ambiguous += r->ambiguous[f];
     }
-    return r->buf.data ? lr_buf_detach(&r->buf) : strdup("");
+    text = malloc(r->buf.len + 1);
+    if (text)
+        memcpy(text, r->buf.data, r->buf.len + 1);
+    return text;
 }
 
 /* Trim and upper-case a code in place. */

@@ -29,6 +29,8 @@ __extension__ typedef unsigned __int128 lr_u128;
 #define SCALE_MAX    1000000000LL       /* map scale denominator */
 #define QUOTE_MAX    64                 /* characters of an input quoted in a message */
 
+_Static_assert(AREA_MAX_DM2 == LR_MONEY_AREA_MAX_DM2, "money.h names the same bound");
+
 /* ---- parsing ---- */
 
 static bool

@@ -9,6 +9,9 @@
 
 #include "core.h"
 
+/* The largest area the money functions take, in tenths of m^2 (1e12 m^2). */
+#define LR_MONEY_AREA_MAX_DM2 10000000000000LL
+
 /* Parse a decimal area text ("412", "412.05", " 412,5 " is rejected, "1.234,5" rejected) into
  * tenths of m^2, rounding half up at the second decimal. Leading/trailing spaces allowed.
  * Negative, empty or non-numeric text is LR_ERR_INPUT. */

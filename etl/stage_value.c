@@ -106,17 +106,43 @@ filter_hits(const struct lr_shard *sh, const char *lu, struct value_scratch *s)
         }
 }
 
-/* The highest-priority zone of land use lu holding (x, y); -1 none, -2 out of memory. */
+/* Fill s->hits with the zones of land use lu whose envelope meets the parcel's geometry, in
+ * priority order; *has_point tells whether they include every zone whose envelope holds the
+ * interior point (true when the point is within the geometry's envelope). No geometry: none. */
+static enum lr_rc
+parcel_hits(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree,
+            const char *lu, const struct lr_parcel *p, struct value_scratch *s, bool *has_point,
+            struct lr_err *err)
+{
+    double x0, y0, x1, y1;
+
+    s->n_hits = 0;
+    *has_point = false;
+    if (!p->geom)
+        return LR_OK;
+    if (lr_geom_tree_query_geom(tree, p->geom, &s->hits, &s->n_hits) != LR_OK)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    filter_hits(sh, lu, s);
+    *has_point = lr_geom_bounds(ctx->geom, p->geom, &x0, &y0, &x1, &y1) && p->ix >= x0 &&
+                 p->ix <= x1 && p->iy >= y0 && p->iy <= y1;
+    return LR_OK;
+}
+
+/* The highest-priority zone of land use lu holding (x, y); -1 none, -2 out of memory. With
+ * have_hits, s->hits already holds the candidates (parcel_hits); otherwise they are queried, and
+ * s->hits is left holding the point's candidates. */
 static int64_t
 find_zone(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
-          const struct lr_parcel *p, struct value_scratch *s, struct lr_err *err)
+          const struct lr_parcel *p, struct value_scratch *s, bool have_hits, struct lr_err *err)
 {
-    s->n_hits = 0;
-    if (lr_geom_tree_query_xy(tree, p->ix, p->iy, &s->hits, &s->n_hits) != LR_OK) {
-        lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-        return -2;
+    if (!have_hits) {
+        s->n_hits = 0;
+        if (lr_geom_tree_query_xy(tree, p->ix, p->iy, &s->hits, &s->n_hits) != LR_OK) {
+            lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+            return -2;
+        }
+        filter_hits(sh, lu, s);
     }
-    filter_hits(sh, lu, s);
     for (size_t k = 0; k < s->n_hits; k++)
         if (lr_geom_prepared_contains_xy(ctx->geom, sh->zones[s->hits[k]].prep, p->ix, p->iy) == 1)
             return (int64_t)s->hits[k];
@@ -149,10 +175,11 @@ add_piece(struct value_scratch *s, size_t zone, int64_t weight, struct lr_err *e
 }
 
 /* Cut *rest by zone z: a piece for the part inside, *rest becomes the part outside (freed when
- * owned). Returns 1 when nothing is left, 0 to go on, -1 on a GEOS failure, -2 out of memory. */
+ * owned); for the last zone (last) the part outside is not computed, nothing reads it. Returns
+ * 1 when nothing is left (or last), 0 to go on, -1 on a GEOS failure, -2 out of memory. */
 static int
-cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, void **rest, bool *owned,
-         struct value_scratch *s, struct lr_err *err)
+cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, bool last, void **rest,
+         bool *owned, struct value_scratch *s, struct lr_err *err)
 {
     const struct lr_zone *zone = &sh->zones[z];
     int hit = lr_geom_prepared_intersects(ctx->geom, zone->prep, *rest);
@@ -166,9 +193,11 @@ cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, void **rest, b
         return w < 0 ? -1 : add_piece(s, z, w, err) == LR_OK ? 1 : -2;
     }
     in = lr_geom_intersection(ctx->geom, *rest, zone->geom);
-    out = in ? lr_geom_difference(ctx->geom, *rest, zone->geom) : NULL;
     w = in ? lr_money_area_from_double(lr_geom_area(ctx->geom, in)) : -1;
     lr_geom_free(in);
+    if (last && w >= 0)
+        return w > 0 && add_piece(s, z, w, err) != LR_OK ? -2 : 1;
+    out = w >= 0 ? lr_geom_difference(ctx->geom, *rest, zone->geom) : NULL;
     if (!out || w < 0) {
         lr_geom_free(out);
         return -1;
@@ -183,25 +212,30 @@ cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, void **rest, b
 }
 
 /* Cut the parcel's geometry by every candidate zone of land use lu, in priority order, into
- * s->pieces (weights only). Returns LR_OK with s->n_pieces == 0 when no zone touches it or
- * GEOS failed (counted in s->geos_failures). */
+ * s->pieces (weights only). With have_hits, s->hits holds the candidates (parcel_hits). With
+ * two_or_none (interior_point valuation: the pieces only tell whether the parcel straddles two
+ * zones), a last zone that could only make a single piece is not cut. Returns LR_OK with
+ * s->n_pieces == 0 when no zone touches it or GEOS failed (counted in s->geos_failures). */
 static enum lr_rc
 cut_parcel(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
-           const struct lr_parcel *p, struct value_scratch *s, struct lr_err *err)
+           const struct lr_parcel *p, struct value_scratch *s, bool have_hits, bool two_or_none,
+           struct lr_err *err)
 {
     void *rest = p->geom;
-    bool owned = false;
+    bool owned = false, unused;
     int r = 0;
 
     s->n_pieces = 0;
-    s->n_hits = 0;
     if (!p->geom)
         return LR_OK;
-    if (lr_geom_tree_query_geom(tree, p->geom, &s->hits, &s->n_hits) != LR_OK)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    filter_hits(sh, lu, s);
-    for (size_t k = 0; r == 0 && k < s->n_hits; k++)
-        r = cut_zone(ctx, sh, s->hits[k], &rest, &owned, s, err);
+    if (!have_hits && parcel_hits(ctx, sh, tree, lu, p, s, &unused, err) != LR_OK)
+        return err->rc;
+    for (size_t k = 0; r == 0 && k < s->n_hits; k++) {
+        bool last = k + 1 == s->n_hits;
+        if (last && two_or_none && s->n_pieces == 0)
+            break;
+        r = cut_zone(ctx, sh, s->hits[k], last, &rest, &owned, s, err);
+    }
     if (owned)
         lr_geom_free(rest);
     if (r == -2)
@@ -453,6 +487,7 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
     struct lr_parcel *p = &sh->parcels[i];
     const char *lu = value_land_use(sh, p);
     struct lr_err merr = { LR_OK, "" };
+    bool have_hits, two_or_none;
     int64_t zi;
     enum lr_rc rc;
     char d[128];
@@ -461,10 +496,17 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
     if (p->extract_area_dm2 < 0)
         return add_issue(sh, i, LR_IS_BAD_VALUE, "no area to value (no geometry, no record area)",
                          err);
-    zi = find_zone(ctx, sh, tree, lu, p, s, err);
+    rc = parcel_hits(ctx, sh, tree, lu, p, s, &have_hits, err);
+    if (rc != LR_OK)
+        return rc;
+    zi = find_zone(ctx, sh, tree, lu, p, s, have_hits, err);
     if (zi == -2)
         return err->rc;
-    rc = cut_parcel(ctx, sh, tree, lu, p, s, err);
+    /* A single piece changes nothing in interior_point valuation, provided splitting the area
+     * over it could not have failed (an area within the money bounds). */
+    two_or_none = ctx->cfg->value_method != LR_VALUE_PIECEWISE &&
+                  p->extract_area_dm2 <= LR_MONEY_AREA_MAX_DM2;
+    rc = cut_parcel(ctx, sh, tree, lu, p, s, have_hits, two_or_none, err);
     if (rc != LR_OK)
         return rc;
     rc = split_pieces(sh, p, s, &merr);

@@ -547,6 +547,17 @@ nfc_in_place(struct lr_buf *b)
     return rc;
 }
 
+/* Only bytes 0x20-0x7F: text every encoding reads as itself (no C0 letters of TCVN3 or VISCII,
+ * no lead bytes of pairs, nothing to compose). */
+static bool
+printable_ascii(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] >= 0x80)
+            return false;
+    return true;
+}
+
 enum lr_rc
 lr_text_decode(enum lr_encoding enc, const char *bytes, size_t n, struct lr_buf *out,
                size_t *n_invalid)
@@ -557,6 +568,11 @@ lr_text_decode(enum lr_encoding enc, const char *bytes, size_t n, struct lr_buf 
     assert(enc != LR_ENC_AUTO);
     assert(bytes || n == 0);
     lr_buf_reset(out);
+    if (printable_ascii(s, n)) { /* every decoder maps these bytes to themselves; already NFC */
+        if (n_invalid)
+            *n_invalid = 0;
+        return lr_buf_add(out, bytes, n); /* out->data is "" for empty input, never NULL */
+    }
     d.rc = lr_buf_add(out, "", 0); /* out->data is "" for empty input, never NULL */
     switch (enc) {
     case LR_ENC_TCVN3:

@@ -23,14 +23,14 @@ test_key_parse(void **state)
         { "5216", "1", "1", "05216-1-1" },                /* commune zero-padded to 5 */
         { "25216", "12.0", "345.0", "25216-12-345" },     /* numeric DBF text */
         { "25216", "0", "0", "25216-0-0" },
-        { "25216", "", "345", NULL },                     /* empty sheet */
-        { "25216", "12", NULL, NULL },                    /* missing parcel */
-        { "25216", "12a", "345", NULL },                  /* not a number */
-        { "25216", "-12", "345", NULL },                  /* negative */
-        { "252161", "12", "345", NULL },                  /* commune too long */
-        { "0", "12", "345", NULL },                       /* commune 0 is no commune */
-        { "25216", "1 2", "345", NULL },                  /* inner space */
-        { "25216", "12", "999999999", NULL },             /* out of range */
+        { "25216", "", "345", NULL },         /* empty sheet */
+        { "25216", "12", NULL, NULL },        /* missing parcel */
+        { "25216", "12a", "345", NULL },      /* not a number */
+        { "25216", "-12", "345", NULL },      /* negative */
+        { "252161", "12", "345", NULL },      /* commune too long */
+        { "0", "12", "345", NULL },           /* commune 0 is no commune */
+        { "25216", "1 2", "345", NULL },      /* inner space */
+        { "25216", "12", "999999999", NULL }, /* out of range */
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

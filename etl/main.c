@@ -227,9 +227,6 @@ cmd_run(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return usage_error("run", "%s", "wants exactly one CONFIG");
-    if (o.shard_count && !o.run_id)
-        return usage_error("run", "%s",
-                           "--shard needs --run-id: every shard of a run names the same run");
     if (o.shard_count && o.resume)
         return usage_error("run", "%s",
                            "--shard and --resume do not go together: run the shard again");

@@ -95,8 +95,13 @@ else
 fi
 if [ "$(id -u)" -ne 0 ] || [ ${#as_user[@]} -gt 0 ]; then
   chmod o+rx "$T"
+  # the other user reads a copy of the samples in $T: the checkout may sit in a folder only its
+  # owner can enter (a clone in `mktemp -d`)
+  cp -r "$(dirname "$cfg")" "$T/samples-copy"
+  chmod -R o+rX "$T/samples-copy"
   set +e
-  "${as_user[@]}" "$LR_BINARY" run "$cfg" --out "$T/locked" -q >/dev/null 2>"$T/perm.log"
+  "${as_user[@]}" "$LR_BINARY" run "$T/samples-copy/$(basename "$cfg")" --out "$T/locked" -q \
+    >/dev/null 2>"$T/perm.log"
   rc=$?
   set -e
   [ "$rc" -eq 1 ] && grep -q "output folder '$T/locked'.*Permission denied" "$T/perm.log" || fail "unwritable folder: exit $rc: $(cat "$T/perm.log")"

@@ -14,8 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC          "LRCKPT02"
+#define MAGIC          "LRCKPT03"
 #define FORMAT_VERSION 1
+
+/* What follows a file's header */
+#define LAYOUT_SHARD 0 /* the whole shard, encode_shard */
+#define LAYOUT_SECTIONS                                                                            \
+    1 /* sections, then their table: kind, then offset and length or the                           \
+       * referenced file's name and sha256; then the table's offset */
+#define PLACE_HERE 1
+#define PLACE_REF  2
 
 #define NONE32 UINT32_MAX
 #define NONE64 UINT64_MAX
@@ -32,6 +40,7 @@ struct wr {
     struct lr_out *out; /* streaming: flush b here, hashed into md; NULL = keep all in b */
     EVP_MD_CTX *md;
     struct lr_err *io_err; /* streaming: the write error */
+    uint64_t flushed;      /* streaming: bytes already written to out */
 };
 
 /* Streaming: hash what b holds, write it to the file and empty b. */
@@ -44,6 +53,7 @@ flush(struct wr *w)
         w->rc = LR_ERR_INTERNAL;
     else
         w->rc = lr_out_write(w->out, w->b->data, w->b->len, w->io_err);
+    w->flushed += w->b->len;
     w->b->len = 0;
     w->b->data[0] = '\0';
 }
@@ -202,8 +212,9 @@ put_shape(struct wr *w, const struct lr_shape *s)
         put_f64(w, s->xy[i]);
 }
 
+/* A parcel's fields in the groups of the checkpoint sections (checkpoint.h): as loaded, ... */
 static void
-put_parcel(struct wr *w, const struct lr_parcel *p)
+put_parcel_key(struct wr *w, const struct lr_parcel *p)
 {
     put_u32(w, p->input);
     put_i64(w, p->fid);
@@ -215,18 +226,37 @@ put_parcel(struct wr *w, const struct lr_parcel *p)
     put_u64(w, p->owner_hash);
     put_i32(w, p->scale);
     put_i64(w, p->area_attr_dm2);
-    put_shape(w, &p->shape);
-    put_geom(w, p->geom);
+}
+
+/* ... areas, interior point and communes ... */
+static void
+put_parcel_geo(struct wr *w, const struct lr_parcel *p)
+{
     put_i64(w, p->area_dm2);
     put_i64(w, p->area_src_dm2);
     put_f64(w, p->ix);
     put_f64(w, p->iy);
     put_i32(w, p->new_commune);
     put_i32(w, p->geo_commune);
+}
+
+/* ... the match's state ... */
+static void
+put_parcel_state(struct wr *w, const struct lr_parcel *p)
+{
     put_u32(w, (uint32_t)p->status);
     put_u32(w, (uint32_t)p->reject);
     put_i64(w, p->record);
     put_u32(w, p->issues);
+    put_i64(w, p->tol_dm2);
+    put_u8(w, p->area_ok);
+    put_i32(w, p->confidence_pct);
+}
+
+/* ... and the valuation. */
+static void
+put_parcel_value(struct wr *w, const struct lr_parcel *p)
+{
     put_str(w, p->zone);
     put_i32(w, p->position);
     put_i64(w, p->price_vnd);
@@ -234,13 +264,21 @@ put_parcel(struct wr *w, const struct lr_parcel *p)
     put_i64(w, p->tax_vnd);
     put_i64(w, p->extract_area_dm2);
     put_u8(w, p->area_from_register);
-    put_i64(w, p->tol_dm2);
-    put_u8(w, p->area_ok);
-    put_i32(w, p->confidence_pct);
 }
 
 static void
-put_record(struct wr *w, const struct lr_record *r)
+put_parcel(struct wr *w, const struct lr_parcel *p)
+{
+    put_parcel_key(w, p);
+    put_shape(w, &p->shape);
+    put_geom(w, p->geom);
+    put_parcel_geo(w, p);
+    put_parcel_state(w, p);
+    put_parcel_value(w, p);
+}
+
+static void
+put_record_key(struct wr *w, const struct lr_record *r)
 {
     put_u32(w, r->input);
     put_i64(w, r->row);
@@ -251,13 +289,25 @@ put_record(struct wr *w, const struct lr_record *r)
     put_str(w, r->owner_id);
     put_str(w, r->certificate);
     put_str(w, r->address);
+}
+
+static void
+put_record_state(struct wr *w, const struct lr_record *r)
+{
     put_u32(w, (uint32_t)r->status);
     put_u32(w, (uint32_t)r->reject);
     put_i64(w, r->parcel);
 }
 
 static void
-put_findings(struct wr *w, const struct lr_shard *sh)
+put_record(struct wr *w, const struct lr_record *r)
+{
+    put_record_key(w, r);
+    put_record_state(w, r);
+}
+
+static void
+put_issues(struct wr *w, const struct lr_shard *sh)
 {
     put_u64(w, sh->n_issues);
     for (size_t i = 0; i < sh->n_issues; i++) {
@@ -279,6 +329,11 @@ put_findings(struct wr *w, const struct lr_shard *sh)
         put_str(w, f->detail);
         put_u8(w, f->acknowledged);
     }
+}
+
+static void
+put_lineage(struct wr *w, const struct lr_shard *sh)
+{
     put_u64(w, sh->n_lineage);
     for (size_t i = 0; i < sh->n_lineage; i++) {
         const struct lr_lineage *l = &sh->lineage[i];
@@ -343,6 +398,20 @@ put_stats(struct wr *w, const struct lr_shard *sh)
     put_i64(w, sh->corrections_stale);
 }
 
+/* The outcome of a write: w->rc as an error with its message. */
+static enum lr_rc
+wr_result(const struct wr *w, struct lr_err *err)
+{
+    if (w->rc == LR_ERR_NOMEM)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
+    if (w->rc == LR_ERR_IO && w->io_err && w->io_err->rc != LR_OK)
+        return lr_err_set(err, LR_ERR_IO, "%s", w->io_err->msg);
+    if (w->rc != LR_OK)
+        return lr_err_set(err, LR_ERR_INTERNAL,
+                          "cannot encode the checkpoint (a geometry GEOS cannot write as WKB)");
+    return LR_OK;
+}
+
 static enum lr_rc
 encode_shard(struct wr *w, const struct lr_shard *sh, struct lr_err *err)
 {
@@ -356,24 +425,87 @@ encode_shard(struct wr *w, const struct lr_shard *sh, struct lr_err *err)
     put_u64(w, sh->n_records);
     for (size_t i = 0; i < sh->n_records; i++)
         put_record(w, &sh->records[i]);
-    put_findings(w, sh);
+    put_issues(w, sh);
+    put_lineage(w, sh);
     put_refdata(w, sh);
     put_stats(w, sh);
-    if (w->rc == LR_ERR_NOMEM)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
-    if (w->rc == LR_ERR_IO && w->io_err && w->io_err->rc != LR_OK)
-        return lr_err_set(err, LR_ERR_IO, "%s", w->io_err->msg);
-    if (w->rc != LR_OK)
-        return lr_err_set(err, LR_ERR_INTERNAL,
-                          "cannot encode the checkpoint (a geometry GEOS cannot write as WKB)");
-    return LR_OK;
+    return wr_result(w, err);
+}
+
+/* Section s of a run checkpoint (checkpoint.h): the core, or one group of every parcel's or
+ * record's fields, or the issues, or the lineage. */
+static void
+put_section(struct wr *w, const struct lr_shard *sh, enum lr_ckpt_section s)
+{
+    const struct lr_parcel *p = sh->parcels;
+    const struct lr_record *r = sh->records;
+
+    switch (s) {
+    case LR_CK_CORE:
+        put_str(w, sh->name);
+        put_u64(w, sh->n_inputs);
+        for (size_t i = 0; i < sh->n_inputs; i++)
+            put_input(w, &sh->inputs[i]);
+        put_u64(w, sh->n_parcels);
+        put_u64(w, sh->n_records);
+        put_refdata(w, sh);
+        put_stats(w, sh);
+        return;
+    case LR_CK_ISSUES:
+        put_issues(w, sh);
+        return;
+    case LR_CK_LINEAGE:
+        put_lineage(w, sh);
+        return;
+    case LR_CK_RKEY:
+    case LR_CK_RSTATE:
+        put_u64(w, sh->n_records);
+        for (size_t i = 0; i < sh->n_records; i++)
+            (s == LR_CK_RKEY ? put_record_key : put_record_state)(w, &r[i]);
+        return;
+    default:
+        break;
+    }
+    put_u64(w, sh->n_parcels);
+    for (size_t i = 0; i < sh->n_parcels; i++) {
+        switch (s) {
+        case LR_CK_PKEY:
+            put_parcel_key(w, &p[i]);
+            break;
+        case LR_CK_SHAPE:
+            put_shape(w, &p[i].shape);
+            break;
+        case LR_CK_GEOM:
+            put_geom(w, p[i].geom);
+            break;
+        case LR_CK_PGEO:
+            put_parcel_geo(w, &p[i]);
+            break;
+        case LR_CK_PSTATE:
+            put_parcel_state(w, &p[i]);
+            break;
+        default:
+            put_parcel_value(w, &p[i]);
+            break;
+        }
+    }
+}
+
+enum lr_rc
+lr_checkpoint_encode_section(struct lr_geom_ctx *g, const struct lr_shard *sh,
+                             enum lr_ckpt_section s, struct lr_buf *b, struct lr_err *err)
+{
+    struct wr w = { b, g, LR_OK, NULL, NULL, NULL, 0 };
+
+    put_section(&w, sh, s);
+    return wr_result(&w, err);
 }
 
 enum lr_rc
 lr_checkpoint_encode_shard(struct lr_geom_ctx *g, const struct lr_shard *sh, struct lr_buf *b,
                            struct lr_err *err)
 {
-    struct wr w = { b, g, LR_OK, NULL, NULL, NULL };
+    struct wr w = { b, g, LR_OK, NULL, NULL, NULL, 0 };
 
     return encode_shard(&w, sh, err);
 }
@@ -609,7 +741,7 @@ get_shape(struct rd *r, struct lr_shape *s)
 }
 
 static void
-get_parcel(struct rd *r, struct lr_parcel *p)
+get_parcel_key(struct rd *r, struct lr_parcel *p)
 {
     p->input = get_u32(r);
     p->fid = get_i64(r);
@@ -621,18 +753,34 @@ get_parcel(struct rd *r, struct lr_parcel *p)
     p->owner_hash = get_u64(r);
     p->scale = get_i32(r);
     p->area_attr_dm2 = get_i64(r);
-    get_shape(r, &p->shape);
-    p->geom = get_geom(r);
+}
+
+static void
+get_parcel_geo(struct rd *r, struct lr_parcel *p)
+{
     p->area_dm2 = get_i64(r);
     p->area_src_dm2 = get_i64(r);
     p->ix = get_f64(r);
     p->iy = get_f64(r);
     p->new_commune = get_i32(r);
     p->geo_commune = get_i32(r);
+}
+
+static void
+get_parcel_state(struct rd *r, struct lr_parcel *p)
+{
     p->status = (enum lr_status)get_enum(r, LR_ST_COUNT);
     p->reject = (enum lr_issue_class)get_enum(r, LR_IS_COUNT);
     p->record = get_i64(r);
     p->issues = get_u32(r);
+    p->tol_dm2 = get_i64(r);
+    p->area_ok = get_bool(r);
+    p->confidence_pct = get_i32(r);
+}
+
+static void
+get_parcel_value(struct rd *r, struct lr_parcel *p)
+{
     p->zone = get_str(r);
     p->position = get_i32(r);
     p->price_vnd = get_i64(r);
@@ -640,13 +788,21 @@ get_parcel(struct rd *r, struct lr_parcel *p)
     p->tax_vnd = get_i64(r);
     p->extract_area_dm2 = get_i64(r);
     p->area_from_register = get_bool(r);
-    p->tol_dm2 = get_i64(r);
-    p->area_ok = get_bool(r);
-    p->confidence_pct = get_i32(r);
 }
 
 static void
-get_record(struct rd *r, struct lr_record *rec)
+get_parcel(struct rd *r, struct lr_parcel *p)
+{
+    get_parcel_key(r, p);
+    get_shape(r, &p->shape);
+    p->geom = get_geom(r);
+    get_parcel_geo(r, p);
+    get_parcel_state(r, p);
+    get_parcel_value(r, p);
+}
+
+static void
+get_record_key(struct rd *r, struct lr_record *rec)
 {
     rec->input = get_u32(r);
     rec->row = get_i64(r);
@@ -657,17 +813,31 @@ get_record(struct rd *r, struct lr_record *rec)
     rec->owner_id = get_str(r);
     rec->certificate = get_str(r);
     rec->address = get_str(r);
+}
+
+static void
+get_record_state(struct rd *r, struct lr_record *rec)
+{
     rec->status = (enum lr_status)get_enum(r, LR_ST_COUNT);
     rec->reject = (enum lr_issue_class)get_enum(r, LR_IS_COUNT);
     rec->parcel = get_i64(r);
 }
 
 static void
-get_findings(struct rd *r, struct lr_shard *sh)
+get_record(struct rd *r, struct lr_record *rec)
+{
+    get_record_key(r, rec);
+    get_record_state(r, rec);
+}
+
+static void
+get_issues(struct rd *r, struct lr_shard *sh)
 {
     sh->n_issues = sh->cap_issues = get_count(r, 36);
     sh->issues = get_array(r, sh->n_issues, sizeof(*sh->issues));
-    for (size_t i = 0; sh->issues && i < sh->n_issues; i++) {
+    if (!sh->issues)
+        sh->n_issues = sh->cap_issues = 0;
+    for (size_t i = 0; i < sh->n_issues; i++) {
         struct lr_issue *is = &sh->issues[i];
         is->parcel = get_i64(r);
         is->record = get_i64(r);
@@ -679,7 +849,9 @@ get_findings(struct rd *r, struct lr_shard *sh)
     }
     sh->n_findings = sh->cap_findings = get_count(r, 25);
     sh->findings = get_array(r, sh->n_findings, sizeof(*sh->findings));
-    for (size_t i = 0; sh->findings && i < sh->n_findings; i++) {
+    if (!sh->findings)
+        sh->n_findings = sh->cap_findings = 0;
+    for (size_t i = 0; i < sh->n_findings; i++) {
         struct lr_finding *f = &sh->findings[i];
         f->parcel = get_i64(r);
         f->record = get_i64(r);
@@ -687,9 +859,16 @@ get_findings(struct rd *r, struct lr_shard *sh)
         f->detail = get_str(r);
         f->acknowledged = get_bool(r);
     }
+}
+
+static void
+get_lineage(struct rd *r, struct lr_shard *sh)
+{
     sh->n_lineage = sh->cap_lineage = get_count(r, 28);
     sh->lineage = get_array(r, sh->n_lineage, sizeof(*sh->lineage));
-    for (size_t i = 0; sh->lineage && i < sh->n_lineage; i++) {
+    if (!sh->lineage)
+        sh->n_lineage = sh->cap_lineage = 0;
+    for (size_t i = 0; i < sh->n_lineage; i++) {
         struct lr_lineage *l = &sh->lineage[i];
         l->record = get_i64(r);
         l->parcel = get_i64(r);
@@ -843,13 +1022,8 @@ lr_checkpoint_decode_shard(struct lr_geom_ctx *g, const unsigned char *data, siz
         sh->n_parcels = sh->cap_parcels = 0;
     if (!sh->records)
         sh->n_records = sh->cap_records = 0;
-    get_findings(&r, sh);
-    if (!sh->issues)
-        sh->n_issues = sh->cap_issues = 0;
-    if (!sh->findings)
-        sh->n_findings = sh->cap_findings = 0;
-    if (!sh->lineage)
-        sh->n_lineage = sh->cap_lineage = 0;
+    get_issues(&r, sh);
+    get_lineage(&r, sh);
     get_refdata(&r, sh);
     get_landuse(&r, sh);
     get_stats(&r, sh, names, n_names);
@@ -861,7 +1035,110 @@ lr_checkpoint_decode_shard(struct lr_geom_ctx *g, const unsigned char *data, siz
     return LR_OK;
 }
 
-/* ---- the whole file: header, shard, trailing sha256 ---- */
+/* Section s (checkpoint.h) into sh, which the core section sized (it comes first). */
+static void
+get_section(struct rd *r, struct lr_shard *sh, enum lr_ckpt_section s, const char *const *names,
+            size_t n_names)
+{
+    uint64_t np, nr;
+
+    switch (s) {
+    case LR_CK_CORE:
+        sh->name = get_str(r);
+        sh->n_inputs = sh->cap_inputs = get_count(r, 44);
+        sh->inputs = get_array(r, sh->n_inputs, sizeof(*sh->inputs));
+        if (!sh->inputs)
+            sh->n_inputs = sh->cap_inputs = 0;
+        for (size_t i = 0; i < sh->n_inputs; i++)
+            get_input(r, sh->cfg, &sh->inputs[i]);
+        np = get_u64(r);
+        nr = get_u64(r);
+        if (np > UINT32_MAX || nr > UINT32_MAX)
+            r->bad = true;
+        sh->parcels = get_array(r, (size_t)np, sizeof(*sh->parcels));
+        sh->n_parcels = sh->cap_parcels = sh->parcels ? (size_t)np : 0;
+        sh->records = get_array(r, (size_t)nr, sizeof(*sh->records));
+        sh->n_records = sh->cap_records = sh->records ? (size_t)nr : 0;
+        get_refdata(r, sh);
+        get_landuse(r, sh);
+        get_stats(r, sh, names, n_names);
+        return;
+    case LR_CK_ISSUES:
+        get_issues(r, sh);
+        return;
+    case LR_CK_LINEAGE:
+        get_lineage(r, sh);
+        return;
+    case LR_CK_RKEY:
+    case LR_CK_RSTATE:
+        if (get_u64(r) != sh->n_records)
+            r->bad = true;
+        for (size_t i = 0; !r->bad && i < sh->n_records; i++)
+            (s == LR_CK_RKEY ? get_record_key : get_record_state)(r, &sh->records[i]);
+        return;
+    default:
+        break;
+    }
+    if (get_u64(r) != sh->n_parcels)
+        r->bad = true;
+    for (size_t i = 0; !r->bad && i < sh->n_parcels; i++) {
+        struct lr_parcel *p = &sh->parcels[i];
+        switch (s) {
+        case LR_CK_PKEY:
+            get_parcel_key(r, p);
+            break;
+        case LR_CK_SHAPE:
+            get_shape(r, &p->shape);
+            break;
+        case LR_CK_GEOM:
+            p->geom = get_geom(r);
+            break;
+        case LR_CK_PGEO:
+            get_parcel_geo(r, p);
+            break;
+        case LR_CK_PSTATE:
+            get_parcel_state(r, p);
+            break;
+        default:
+            get_parcel_value(r, p);
+            break;
+        }
+    }
+}
+
+enum lr_rc
+lr_checkpoint_decode_section(struct lr_geom_ctx *g, const unsigned char *data,
+                             const struct lr_ckpt_place *place, enum lr_ckpt_section s,
+                             struct lr_shard *sh, const char *const *names, size_t n_names,
+                             struct lr_err *err)
+{
+    struct rd r = { data + place->off, data + place->off + place->len, g, false, false };
+
+    if (!place->here)
+        return lr_err_set(err, LR_ERR_INTERNAL, "checkpoint section %d is not in this file", s);
+    get_section(&r, sh, s, names, n_names);
+    if (r.nomem)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory reading a checkpoint");
+    if (r.bad || r.p != r.end)
+        return lr_err_set(err, LR_ERR_INPUT, "the checkpoint is damaged (section '%s')",
+                          lr_checkpoint_section_name(s));
+    return LR_OK;
+}
+
+const char *
+lr_checkpoint_section_name(enum lr_ckpt_section s)
+{
+    static const char *const names[] = {
+        "core",          "parcel keys",   "parcel coordinates", "parcel geometries", "parcel areas",
+        "parcel states", "parcel values", "register rows",      "register states",   "issues",
+        "lineage"
+    };
+
+    return (unsigned)s < LR_ARRAY_LEN(names) ? names[s] : "?";
+}
+
+/* ---- the whole file: header, a layout byte, then the shard (a sharded run's shard.ckpt) or
+ * the sections and their table (a run's checkpoint), a trailing sha256 ---- */
 
 void
 lr_checkpoint_info_release(struct lr_checkpoint_info *info)
@@ -900,14 +1177,15 @@ put_header(struct wr *w, const struct lr_checkpoint_info *info)
 
 enum lr_rc
 lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
-                    const struct lr_shard *sh, struct lr_out *out, struct lr_err *err)
+                    const struct lr_shard *sh, const struct lr_ckpt_chain *refs, struct lr_out *out,
+                    unsigned char sha[32], struct lr_err *err)
 {
     struct lr_err io_err = { LR_OK, "" };
     struct lr_buf b;
-    struct wr w = { &b, g, LR_OK, out, EVP_MD_CTX_new(), &io_err };
-    unsigned char digest[32];
-    unsigned int len = 0;
-    enum lr_rc rc;
+    struct wr w = { &b, g, LR_OK, out, EVP_MD_CTX_new(), &io_err, 0 };
+    uint64_t off[LR_CK_NSECTIONS], len[LR_CK_NSECTIONS], table;
+    unsigned int dlen = 0;
+    enum lr_rc rc = LR_OK;
 
     lr_buf_init(&b);
     if (!w.md || EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
@@ -915,14 +1193,34 @@ lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info
         return lr_err_set(err, LR_ERR_NOMEM, "cannot start sha256");
     }
     put_header(&w, info);
-    rc = encode_shard(&w, sh, err);
+    put_u8(&w, LAYOUT_SECTIONS);
+    for (int s = 0; s < LR_CK_NSECTIONS; s++) {
+        if (s != LR_CK_CORE && refs && refs->file[s][0])
+            continue;
+        off[s] = w.flushed + b.len;
+        put_section(&w, sh, (enum lr_ckpt_section)s);
+        len[s] = w.flushed + b.len - off[s];
+    }
+    table = w.flushed + b.len;
+    for (int s = 0; s < LR_CK_NSECTIONS; s++) {
+        if (s != LR_CK_CORE && refs && refs->file[s][0]) {
+            put_u8(&w, PLACE_REF);
+            put_str(&w, refs->file[s]);
+            put(&w, refs->sha[s], 32);
+        } else {
+            put_u8(&w, PLACE_HERE);
+            put_u64(&w, off[s]);
+            put_u64(&w, len[s]);
+        }
+    }
+    put_u64(&w, table);
     flush(&w);
-    if (rc == LR_OK && w.rc != LR_OK)
-        rc = lr_err_set(err, w.rc, "%s", io_err.rc != LR_OK ? io_err.msg : "out of memory");
-    if (rc == LR_OK && (EVP_DigestFinal_ex(w.md, digest, &len) != 1 || len != 32))
+    if (w.rc != LR_OK)
+        rc = wr_result(&w, err);
+    if (rc == LR_OK && (EVP_DigestFinal_ex(w.md, sha, &dlen) != 1 || dlen != 32))
         rc = lr_err_set(err, LR_ERR_INTERNAL, "cannot compute sha256 of a checkpoint");
     if (rc == LR_OK)
-        rc = lr_out_write(out, (const char *)digest, 32, err);
+        rc = lr_out_write(out, (const char *)sha, 32, err);
     EVP_MD_CTX_free(w.md);
     lr_buf_release(&b);
     return rc;
@@ -932,11 +1230,12 @@ enum lr_rc
 lr_checkpoint_encode(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
                      const struct lr_shard *sh, struct lr_buf *b, struct lr_err *err)
 {
-    struct wr w = { b, g, LR_OK, NULL, NULL, NULL };
+    struct wr w = { b, g, LR_OK, NULL, NULL, NULL, 0 };
     unsigned char digest[32];
     enum lr_rc rc;
 
     put_header(&w, info);
+    put_u8(&w, LAYOUT_SHARD);
     if (w.rc != LR_OK)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory writing a checkpoint");
     rc = encode_shard(&w, sh, err);
@@ -1015,6 +1314,78 @@ get_header(struct rd *r, size_t n, struct lr_checkpoint_info *info, struct lr_er
     return r->bad ? lr_err_set(err, LR_ERR_INPUT, "the checkpoint is damaged (header)") : LR_OK;
 }
 
+/* The table of a sections file (r at the first section, r->end before the sha256). */
+static void
+get_places(struct rd *r, const unsigned char *data, struct lr_ckpt_place places[LR_CK_NSECTIONS])
+{
+    uint64_t first = (uint64_t)(r->p - data), table;
+    struct rd t = { NULL, NULL, NULL, false, false };
+
+    if ((size_t)(r->end - r->p) < 8) {
+        r->bad = true;
+        return;
+    }
+    t.p = r->end - 8;
+    t.end = r->end;
+    table = get_u64(&t);
+    if (table < first || table > (uint64_t)(r->end - data) - 8) {
+        r->bad = true;
+        return;
+    }
+    t.p = data + table;
+    t.end = r->end - 8;
+    for (int s = 0; !t.bad && s < LR_CK_NSECTIONS; s++) {
+        struct lr_ckpt_place *pl = &places[s];
+        const unsigned char *kind = take(&t, 1), *sha;
+        char *file;
+
+        memset(pl, 0, sizeof(*pl));
+        if (kind && *kind == PLACE_HERE) {
+            uint64_t off = get_u64(&t), len = get_u64(&t);
+            if (off < first || off > table || len > table - off)
+                t.bad = true;
+            pl->here = true;
+            pl->off = (size_t)off;
+            pl->len = (size_t)len;
+        } else if (kind && *kind == PLACE_REF && s != LR_CK_CORE) {
+            file = get_str(&t);
+            sha = take(&t, 32);
+            if (!file || !sha || !file[0] || strlen(file) >= sizeof(pl->file) || strchr(file, '/'))
+                t.bad = true;
+            else {
+                memcpy(pl->file, file, strlen(file) + 1);
+                memcpy(pl->sha, sha, 32);
+            }
+            free(file);
+        } else {
+            t.bad = true;
+        }
+    }
+    if (t.bad || t.p != t.end)
+        r->bad = true;
+    r->nomem = r->nomem || t.nomem;
+}
+
+enum lr_rc
+lr_checkpoint_open(const unsigned char *data, size_t n, struct lr_checkpoint_info *info,
+                   struct lr_ckpt_place places[LR_CK_NSECTIONS], struct lr_err *err)
+{
+    struct rd r = { data, data + n, NULL, false, false };
+    enum lr_rc rc = get_header(&r, n, info, err);
+    const unsigned char *layout;
+
+    if (rc != LR_OK)
+        return rc;
+    layout = take(&r, 1);
+    if (!layout || *layout != LAYOUT_SECTIONS)
+        return lr_err_set(err, LR_ERR_INPUT, "not a run checkpoint");
+    get_places(&r, data, places);
+    if (r.nomem)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory reading a checkpoint");
+    return r.bad ? lr_err_set(err, LR_ERR_INPUT, "the checkpoint is damaged (section table)")
+                 : LR_OK;
+}
+
 enum lr_rc
 lr_checkpoint_decode(struct lr_geom_ctx *g, const unsigned char *data, size_t n,
                      struct lr_checkpoint_info *info, struct lr_shard *sh, const char *const *names,
@@ -1022,8 +1393,12 @@ lr_checkpoint_decode(struct lr_geom_ctx *g, const unsigned char *data, size_t n,
 {
     struct rd r = { data, data + n, g, false, false };
     enum lr_rc rc = get_header(&r, n, info, err);
+    const unsigned char *layout;
 
     if (rc != LR_OK || !sh)
         return rc;
+    layout = take(&r, 1);
+    if (!layout || *layout != LAYOUT_SHARD)
+        return lr_err_set(err, LR_ERR_INPUT, "not a shard checkpoint");
     return lr_checkpoint_decode_shard(g, r.p, (size_t)(r.end - r.p), sh, names, n_names, err);
 }

@@ -53,15 +53,19 @@ newest_ckpt(const char *dir)
     return best;
 }
 
-/* Remove every checkpoint of dir but keep. */
+/* Remove every checkpoint file of dir that the chain does not name. */
 static void
-remove_others(const char *dir, const char *keep)
+remove_unreferenced(const char *dir, const struct lr_ckpt_chain *ch)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
 
     while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, keep) != 0 && ckpt_index(e->d_name) >= 0) {
+        bool keep = false;
+
+        for (int s = 0; s < LR_CK_NSECTIONS && !keep; s++)
+            keep = strcmp(e->d_name, ch->file[s]) == 0;
+        if (!keep && ckpt_index(e->d_name) >= 0) {
             char *p = lr_path_join(dir, e->d_name);
             if (p)
                 unlink(p);
@@ -141,7 +145,7 @@ thread_cpu(void)
 /* Stream the checkpoint into path (path.tmp, then renamed). */
 static enum lr_rc
 write_ckpt(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_checkpoint_info *info,
-           const char *path, off_t *bytes, struct lr_err *err)
+           const char *path, off_t *bytes, unsigned char sha[32], struct lr_err *err)
 {
     struct lr_out o;
     struct stat st;
@@ -149,7 +153,7 @@ write_ckpt(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_checkp
 
     if (rc != LR_OK)
         return rc;
-    rc = lr_checkpoint_write(ctx->geom, info, sh, &o, err);
+    rc = lr_checkpoint_write(ctx->geom, info, sh, ctx->ckpt_chain, &o, sha, err);
     if (rc != LR_OK) {
         lr_out_abort(&o);
         return rc;
@@ -162,13 +166,62 @@ write_ckpt(struct lr_ctx *ctx, const struct lr_shard *sh, const struct lr_checkp
     return rc;
 }
 
+/* LANDREC_CHECKPOINT_VERIFY (checkpoint.h): each section the chain refers to, encoded again,
+ * must be the bytes it refers to. LR_ERR_INTERNAL naming the stage and section when not. */
+static enum lr_rc
+verify_refs(struct lr_ctx *ctx, const struct lr_shard *sh, const char *dir, const char *stage_name,
+            struct lr_err *err)
+{
+    const struct lr_ckpt_chain *ch = ctx->ckpt_chain;
+    enum lr_rc rc = LR_OK;
+    struct lr_buf b;
+
+    lr_buf_init(&b);
+    for (int s = 1; rc == LR_OK && s < LR_CK_NSECTIONS; s++) {
+        struct lr_ckpt_place places[LR_CK_NSECTIONS];
+        struct lr_checkpoint_info info;
+        struct lr_err e = { LR_OK, "" };
+        char *path = ch->file[s][0] ? lr_path_join(dir, ch->file[s]) : NULL;
+        unsigned char *data = NULL;
+        size_t n = 0;
+        enum lr_rc r;
+
+        if (!ch->file[s][0])
+            continue;
+        memset(&info, 0, sizeof(info));
+        lr_buf_reset(&b);
+        r = path ? read_all(path, &data, &n, &e) : lr_err_set(&e, LR_ERR_NOMEM, "out of memory");
+        if (r == LR_OK)
+            r = lr_checkpoint_open(data, n, &info, places, &e);
+        if (r == LR_OK)
+            r = lr_checkpoint_encode_section(ctx->geom, sh, (enum lr_ckpt_section)s, &b, &e);
+        if (r == LR_ERR_NOMEM)
+            rc = lr_err_set(err, r, "%s", e.msg);
+        else if (r != LR_OK)
+            rc = lr_err_set(err, LR_ERR_INTERNAL, "checkpoint '%s': %s", path, e.msg);
+        else if (!places[s].here || places[s].len != b.len ||
+                 memcmp(data + places[s].off, b.data, b.len) != 0)
+            rc = lr_err_set(err, LR_ERR_INTERNAL,
+                            "stage '%s' changed the checkpoint section '%s' but the runner's "
+                            "stage table does not say it may (run.c)",
+                            stage_name, lr_checkpoint_section_name((enum lr_ckpt_section)s));
+        lr_checkpoint_info_release(&info);
+        free(data);
+        free(path);
+    }
+    lr_buf_release(&b);
+    return rc;
+}
+
 enum lr_rc
 lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
-                   const char *stage_name, struct lr_err *err)
+                   const char *stage_name, unsigned changes, struct lr_err *err)
 {
     struct lr_checkpoint_info info;
     char *dir = ckpt_dir(ctx), *name = NULL, *path = NULL;
+    const char *verify = getenv("LANDREC_CHECKPOINT_VERIFY");
     double t0 = lr_now(), c0 = thread_cpu();
+    unsigned char sha[32];
     off_t bytes = 0;
     enum lr_rc rc;
 
@@ -178,13 +231,31 @@ lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
     memcpy(info.config_sha256, ctx->cfg->sha256, 32);
     name = lr_asprintf("%02zu-%s.ckpt", stage, stage_name);
     path = dir && name ? lr_path_join(dir, name) : NULL;
-    rc = path ? hash_outputs(ctx, &info, err) : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    if (path && !ctx->ckpt_chain)
+        ctx->ckpt_chain = calloc(1, sizeof(*ctx->ckpt_chain));
+    if (!path || !ctx->ckpt_chain || strlen(name) >= sizeof(ctx->ckpt_chain->file[0])) {
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* what the stage may have changed is written again, whatever happens below */
+    for (int s = 0; s < LR_CK_NSECTIONS; s++)
+        if (s == LR_CK_CORE || (changes & LR_CK_BIT(s)))
+            ctx->ckpt_chain->file[s][0] = '\0';
+    rc = hash_outputs(ctx, &info, err);
     if (rc == LR_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
         rc = lr_err_set(err, LR_ERR_IO, "cannot create folder '%s': %s", dir, strerror(errno));
+    if (rc == LR_OK && verify && strcmp(verify, "1") == 0)
+        rc = verify_refs(ctx, sh, dir, stage_name, err);
     if (rc == LR_OK)
-        rc = write_ckpt(ctx, sh, &info, path, &bytes, err);
+        rc = write_ckpt(ctx, sh, &info, path, &bytes, sha, err);
     if (rc == LR_OK) {
-        remove_others(dir, name);
+        for (int s = 0; s < LR_CK_NSECTIONS; s++) {
+            if (ctx->ckpt_chain->file[s][0])
+                continue;
+            memcpy(ctx->ckpt_chain->file[s], name, strlen(name) + 1);
+            memcpy(ctx->ckpt_chain->sha[s], sha, 32);
+        }
+        remove_unreferenced(dir, ctx->ckpt_chain);
         lr_log(LR_LOG_DEBUG, "run", NULL, "checkpoint '%s': %lld bytes in %.3f s (cpu %.3f s)",
                path, (long long)bytes, lr_now() - t0, thread_cpu() - c0);
     }
@@ -193,6 +264,7 @@ lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
      * otherwise, and the next stage's peak would stack on top of this one's leftovers) */
     malloc_trim(0);
 #endif
+out:
     free(info.output_sha);
     free(path);
     free(name);
@@ -264,26 +336,96 @@ unpark(struct lr_ctx *ctx, const char *dir)
     free(stash);
 }
 
-/* The newest checkpoint file of the work folder, read whole. */
+/* The newest checkpoint file of the work folder, read whole; *name is its file name. */
 static enum lr_rc
-read_newest(struct lr_ctx *ctx, char **path, unsigned char **data, size_t *n, struct lr_err *err)
+read_newest(struct lr_ctx *ctx, char **name, char **path, unsigned char **data, size_t *n,
+            struct lr_err *err)
 {
-    char *dir = ckpt_dir(ctx), *name;
+    char *dir = ckpt_dir(ctx);
     enum lr_rc rc;
 
     if (!dir)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     unpark(ctx, dir);
-    name = newest_ckpt(dir);
-    *path = name ? lr_path_join(dir, name) : NULL;
-    if (!name)
+    *name = newest_ckpt(dir);
+    *path = *name ? lr_path_join(dir, *name) : NULL;
+    if (!*name)
         rc = lr_err_set(err, LR_ERR_INPUT, "no checkpoint in '%s'", dir);
     else if (!*path)
         rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     else
         rc = read_all(*path, data, n, err);
-    free(name);
     free(dir);
+    return rc;
+}
+
+/* The sections the newest checkpoint refers to, from the file places[s] names (and every other
+ * section it refers to in the same file); each section's place goes into the chain. */
+static enum lr_rc
+load_refs(struct lr_ctx *ctx, struct lr_shard *sh, const struct lr_ckpt_place *places, int s,
+          bool *done, const char *const *names, size_t n_names, struct lr_err *err)
+{
+    struct lr_ckpt_place theirs[LR_CK_NSECTIONS];
+    struct lr_checkpoint_info info;
+    struct lr_err e = { LR_OK, "" };
+    char *dir = ckpt_dir(ctx), *path = dir ? lr_path_join(dir, places[s].file) : NULL;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    enum lr_rc rc;
+
+    memset(&info, 0, sizeof(info));
+    rc = path ? read_all(path, &data, &n, &e) : lr_err_set(&e, LR_ERR_NOMEM, "out of memory");
+    if (rc == LR_OK)
+        rc = lr_checkpoint_open(data, n, &info, theirs, &e);
+    if (rc == LR_OK && (memcmp(data + n - 32, places[s].sha, 32) != 0 ||
+                        memcmp(info.config_sha256, ctx->cfg->sha256, 32) != 0))
+        rc = lr_err_set(&e, LR_ERR_INPUT, "not the file it was");
+    if (rc != LR_OK)
+        lr_err_set(err, rc, "'%s', which the newest checkpoint refers to: %s", path, e.msg);
+    for (int t = s; rc == LR_OK && t < LR_CK_NSECTIONS; t++) {
+        if (done[t] || strcmp(places[t].file, places[s].file) != 0)
+            continue;
+        rc = theirs[t].here
+                 ? lr_checkpoint_decode_section(ctx->geom, data, &theirs[t],
+                                                (enum lr_ckpt_section)t, sh, names, n_names, err)
+                 : lr_err_set(err, LR_ERR_INPUT, "'%s' lacks the section it should hold", path);
+        done[t] = true;
+        memcpy(ctx->ckpt_chain->file[t], places[t].file, sizeof(places[t].file));
+        memcpy(ctx->ckpt_chain->sha[t], places[t].sha, 32);
+    }
+    lr_checkpoint_info_release(&info);
+    free(data);
+    free(path);
+    free(dir);
+    return rc;
+}
+
+/* The newest checkpoint (data, file name) and the files it refers to into sh and the chain. */
+static enum lr_rc
+load_sections(struct lr_ctx *ctx, struct lr_shard *sh, const char *name, const unsigned char *data,
+              size_t n, struct lr_checkpoint_info *info, const char *const *names, size_t n_names,
+              struct lr_err *err)
+{
+    struct lr_ckpt_place places[LR_CK_NSECTIONS];
+    bool done[LR_CK_NSECTIONS] = { false };
+    enum lr_rc rc = lr_checkpoint_open(data, n, info, places, err);
+
+    if (rc == LR_OK && memcmp(info->config_sha256, ctx->cfg->sha256, 32) != 0)
+        rc = lr_err_set(err, LR_ERR_INPUT, "the config changed since the checkpoint");
+    if (rc == LR_OK && !ctx->ckpt_chain && !(ctx->ckpt_chain = calloc(1, sizeof(*ctx->ckpt_chain))))
+        rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    for (int s = 0; rc == LR_OK && s < LR_CK_NSECTIONS; s++) {
+        if (!places[s].here)
+            continue;
+        rc = lr_checkpoint_decode_section(ctx->geom, data, &places[s], (enum lr_ckpt_section)s, sh,
+                                          names, n_names, err);
+        done[s] = true;
+        snprintf(ctx->ckpt_chain->file[s], sizeof(ctx->ckpt_chain->file[s]), "%s", name);
+        memcpy(ctx->ckpt_chain->sha[s], data + n - 32, 32);
+    }
+    for (int s = 0; rc == LR_OK && s < LR_CK_NSECTIONS; s++)
+        if (!done[s])
+            rc = load_refs(ctx, sh, places, s, done, names, n_names, err);
     return rc;
 }
 
@@ -292,15 +434,13 @@ lr_checkpoint_load(struct lr_ctx *ctx, struct lr_shard *sh, const char *const *n
                    size_t n_names, struct lr_checkpoint_info *info, struct lr_err *err)
 {
     unsigned char *data = NULL;
-    char *path = NULL;
+    char *path = NULL, *name = NULL;
     size_t n = 0;
-    enum lr_rc rc = read_newest(ctx, &path, &data, &n, err);
+    enum lr_rc rc = read_newest(ctx, &name, &path, &data, &n, err);
 
     if (rc == LR_OK)
-        rc = lr_checkpoint_decode(ctx->geom, data, n, info, sh, names, n_names, err);
+        rc = load_sections(ctx, sh, name, data, n, info, names, n_names, err);
     free(data);
-    if (rc == LR_OK && memcmp(info->config_sha256, ctx->cfg->sha256, 32) != 0)
-        rc = lr_err_set(err, LR_ERR_INPUT, "the config changed since the checkpoint");
     if (rc == LR_OK &&
         (info->stage >= n_names || strcmp(names[info->stage], info->stage_name) != 0 ||
          sh->n_stages != info->stage + 1))
@@ -312,6 +452,7 @@ lr_checkpoint_load(struct lr_ctx *ctx, struct lr_shard *sh, const char *const *n
         lr_log(LR_LOG_INFO, "run", NULL, "resuming from '%s' (stage '%s' complete)", path,
                info->stage_name);
     free(path);
+    free(name);
     return rc;
 }
 
@@ -438,6 +579,8 @@ lr_checkpoint_discard(struct lr_ctx *ctx)
         lr_io_remove_tree(dir, &ignored);
     if (stash)
         lr_io_remove_tree(stash, &ignored);
+    if (ctx->ckpt_chain)
+        memset(ctx->ckpt_chain, 0, sizeof(*ctx->ckpt_chain));
     free(dir);
     free(stash);
 }

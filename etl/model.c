@@ -230,6 +230,19 @@ lr_shape_release(struct lr_shape *s)
     memset(s, 0, sizeof(*s));
 }
 
+void
+lr_shard_drop_coords(struct lr_shard *sh)
+{
+    for (size_t i = 0; i < sh->n_parcels; i++) {
+        struct lr_shape *s = &sh->parcels[i].shape;
+        free(s->part_rings);
+        free(s->ring_pts);
+        free(s->xy);
+        s->part_rings = s->ring_pts = NULL;
+        s->xy = NULL;
+    }
+}
+
 bool
 lr_parcel_in_extract(const struct lr_shard *sh, const struct lr_parcel *p)
 {

@@ -28,6 +28,23 @@ static const struct lr_run_stage stages[] = {
     { "publish", lr_stage_publish },
 };
 
+/* The checkpoint sections (checkpoint.h) each stage of stages[] may change: its checkpoint
+ * writes these and refers to the earlier checkpoints for the rest. The test suite runs with
+ * LANDREC_CHECKPOINT_VERIFY=1, which fails a run whose stage changes a section not listed. */
+#define CK(s) LR_CK_BIT(LR_CK_##s)
+static const unsigned stage_changes[] = {
+    /* load */ LR_CK_ALL,
+    /* reproject */ CK(SHAPE) | CK(PGEO) | CK(PSTATE) | CK(ISSUES),
+    /* validate (drops the coordinates) */ CK(SHAPE) | CK(GEOM) | CK(PGEO) | CK(PSTATE) |
+        CK(ISSUES),
+    /* match */ CK(SHAPE) | CK(PGEO) | CK(PSTATE) | CK(RSTATE) | CK(ISSUES) | CK(LINEAGE),
+    /* value */ CK(PVALUE) | CK(PSTATE) | CK(ISSUES),
+    /* extract */ 0,
+    /* publish (no checkpoint) */ 0,
+};
+#undef CK
+_Static_assert(LR_ARRAY_LEN(stage_changes) == LR_ARRAY_LEN(stages), "a mask per stage");
+
 const char *const lr_run_stage_names[] = { "load",  "reproject", "validate", "borders",
                                            "match", "value",     "extract",  "publish" };
 const size_t lr_run_n_stage_names = LR_ARRAY_LEN(lr_run_stage_names);
@@ -117,6 +134,7 @@ void
 lr_run_ctx_release(struct lr_ctx *ctx)
 {
     free(ctx->spill);
+    free(ctx->ckpt_chain);
     for (size_t i = 0; i < ctx->n_outputs; i++)
         free(ctx->outputs[i]);
     lr_geom_ctx_free(ctx->geom);
@@ -275,9 +293,9 @@ static enum lr_rc
 checkpoint(struct lr_ctx *ctx, struct lr_shard *sh, size_t i, struct lr_err *err)
 {
     struct lr_err cerr = { LR_OK, "" };
-    enum lr_rc rc = lr_checkpoint_save(ctx, sh, i, stages[i].name, &cerr);
+    enum lr_rc rc = lr_checkpoint_save(ctx, sh, i, stages[i].name, stage_changes[i], &cerr);
 
-    if (rc == LR_ERR_NOMEM)
+    if (rc == LR_ERR_NOMEM || rc == LR_ERR_INTERNAL)
         return lr_err_set(err, rc, "%s", cerr.msg);
     if (rc != LR_OK)
         lr_log(LR_LOG_WARN, "run", NULL,

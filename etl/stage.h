@@ -11,6 +11,7 @@
 
 struct lr_geom_ctx;
 struct lr_crs_ctx;
+struct lr_ckpt_chain;
 
 /* What `landrec run` was asked to do. */
 struct lr_run_opts {
@@ -49,6 +50,7 @@ struct lr_ctx {
     char *outputs[256]; /* output files written into work_dir, relative names (one workbook
                          * per new commune: the province has 95) */
     size_t n_outputs;
+    struct lr_ckpt_chain *ckpt_chain; /* where the checkpoint sections are (checkpoint.h) */
 };
 
 typedef enum lr_rc (*lr_stage_fn)(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err);

@@ -542,23 +542,6 @@ cpu_seconds(void)
                                                             : 0.0;
 }
 
-/* The parcels' source coordinates (lr_shape) have no reader after validate (or a merge's
- * borders stage): matching and what follows use the repaired geometries. Release the arrays,
- * keep the counts (a checkpoint keeps "the arrays that exist"): at 1M parcels this is about
- * 150 MB less memory and less for every later checkpoint to write and hash. */
-static void
-release_shapes(struct lr_shard *sh)
-{
-    for (size_t i = 0; i < sh->n_parcels; i++) {
-        struct lr_shape *s = &sh->parcels[i].shape;
-        free(s->part_rings);
-        free(s->ring_pts);
-        free(s->xy);
-        s->part_rings = s->ring_pts = NULL;
-        s->xy = NULL;
-    }
-}
-
 enum lr_rc
 lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
@@ -569,7 +552,7 @@ lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 
     memset(&m, 0, sizeof(m));
     m.sh = sh;
-    release_shapes(sh);
+    lr_shard_drop_coords(sh); /* after a merge's borders stage; a run's validate did already */
     t0 = lr_now();
     rc = lr_match_view_build(sh, &m.view, err);
     if (rc == LR_OK)

@@ -463,7 +463,12 @@ out:
 enum lr_rc
 lr_stage_validate(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
-    return validate(ctx, sh, ctx->validate_local ? VP_LOCAL : VP_ALL, err);
+    enum lr_rc rc = validate(ctx, sh, ctx->validate_local ? VP_LOCAL : VP_ALL, err);
+
+    /* a shard keeps them for the merge's borders stage */
+    if (rc == LR_OK && !ctx->validate_local)
+        lr_shard_drop_coords(sh);
+    return rc;
 }
 
 enum lr_rc

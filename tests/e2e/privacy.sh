@@ -103,8 +103,10 @@ ok "files 0640, folders 0750 ($(find "$out" "$T/wh" -type f | wc -l) files)"
 start_paused extract "$T/ck.log" "$cfg" --out "$T/ck" --run-id ck
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
-ck=$(ls "$T"/ck/ck.tmp/checkpoints/*.ckpt)
-[ "$(stat -c %a "$ck")" = 640 ] && [ "$(stat -c %a "$T/ck/ck.tmp/checkpoints")" = 750 ] || fail "checkpoint modes"
+[ "$(stat -c %a "$T/ck/ck.tmp/checkpoints")" = 750 ] || fail "checkpoint folder mode"
+for ck in "$T"/ck/ck.tmp/checkpoints/*.ckpt; do
+  [ "$(stat -c %a "$ck")" = 640 ] || fail "checkpoint mode: $ck"
+done
 "$LR_BINARY" run "$cfg" --out "$T/ck" --resume -q >/dev/null 2>&1 || fail "resume failed"
 [ -z "$(find "$T/ck" -name '*.ckpt' -o -name '*checkpoints*')" ] || fail "checkpoints left after publication"
 ok "checkpoints 0640/0750, gone once published"

@@ -92,7 +92,7 @@ for stage in load reproject validate match value extract publish; do
   done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  at=$(ls "$out/r.tmp/checkpoints" "$out/.r.checkpoints" 2>/dev/null | grep ckpt | head -1 || true)
+  at=$(ls "$out/r.tmp/checkpoints" "$out/.r.checkpoints" 2>/dev/null | grep ckpt | tail -1 || true)
   state="checkpoint ${at:-none}"
   [ -d "$out/r" ] && state="$state, run folder renamed"
   "$LR_BINARY" run "$cfg" --out "$out" --resume --run-id r -v >/dev/null 2>"$T/in2-$stage.log" ||
@@ -126,13 +126,36 @@ out="$T/damaged"
 fresh_out "$out"
 start_paused value "$T/dm.log" "$cfg" --out "$out" --run-id r
 kill -9 "$PID"; wait "$PID" 2>/dev/null || true
-ck=$(ls "$out"/r.tmp/checkpoints/*.ckpt)
+ck=$(ls "$out"/r.tmp/checkpoints/*.ckpt | tail -1)
 printf '\x00\x01' | dd of="$ck" bs=1 seek=2000 conv=notrunc status=none
 "$LR_BINARY" run "$cfg" --out "$out" --resume --run-id r -v >/dev/null 2>"$T/dm2.log" || fail "damaged: run failed"
 grep -q "WARN.*cannot resume run 'r': the checkpoint is damaged" "$T/dm2.log" || fail "damaged: no warning"
 grep -q "\[load\] start" "$T/dm2.log" || fail "damaged: load did not run again"
 same_as_ref "$out" "damaged checkpoint"
 ok "damaged checkpoint: warned, ran again, identical"
+
+# 4b. the newest checkpoint refers to the load's for what later stages did not change
+#     (checkpoint.h): that file damaged, or gone, is a checkpoint that cannot be used
+for how in damage remove; do
+  out="$T/ref-$how"
+  fresh_out "$out"
+  start_paused value "$T/rf-$how.log" "$cfg" --out "$out" --run-id r
+  kill -9 "$PID"; wait "$PID" 2>/dev/null || true
+  ck="$out/r.tmp/checkpoints/00-load.ckpt"
+  [ -f "$ck" ] && [ "$(ls "$out"/r.tmp/checkpoints/*.ckpt | wc -l)" -gt 1 ] ||
+    fail "referred $how: the load's checkpoint is not kept beside the newest"
+  if [ $how = damage ]; then
+    printf '\x00\x01' | dd of="$ck" bs=1 seek=2000 conv=notrunc status=none
+  else
+    rm "$ck"
+  fi
+  "$LR_BINARY" run "$cfg" --out "$out" --resume --run-id r -v >/dev/null 2>"$T/rf2-$how.log" || fail "referred $how: run failed"
+  grep -q "WARN.*cannot resume run 'r': '.*00-load.ckpt', which the newest checkpoint refers to" "$T/rf2-$how.log" ||
+    fail "referred $how: no warning: $(grep WARN "$T/rf2-$how.log")"
+  grep -q "\[load\] start" "$T/rf2-$how.log" || fail "referred $how: load did not run again"
+  same_as_ref "$out" "referred checkpoint $how"
+  ok "a checkpoint the newest refers to ${how}d: warned, ran again, identical"
+done
 
 # 5. an input changed after the kill: every stage again on the new input
 out="$T/changed"

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 /* cmocka.h after the system headers it needs */
@@ -12,6 +13,7 @@
 /* the module under test */
 #include "checkpoint.h"
 #include "geom.h"
+#include "io.h"
 #include "landuse.h"
 
 static const char *const names[] = { "load",  "reproject", "validate", "match",
@@ -546,6 +548,142 @@ test_file(void **state)
     }
 }
 
+/* A run checkpoint file (lr_checkpoint_write) into dir/name; its bytes into *data. */
+static void
+write_run_ckpt(struct fixture *f, const char *dir, const char *name,
+               const struct lr_ckpt_chain *refs, unsigned char sha[32], unsigned char **data,
+               size_t *n)
+{
+    struct lr_checkpoint_info info;
+    struct lr_err err = { LR_OK, "" };
+    char path[512];
+    struct lr_out o;
+    FILE *fp;
+    long len;
+
+    memset(&info, 0, sizeof(info));
+    info.stage = 2;
+    strcpy(info.stage_name, "validate");
+    memset(info.config_sha256, 7, 32);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_int_equal(lr_out_open(&o, path, &err), LR_OK);
+    assert_int_equal(lr_checkpoint_write(f->g, &info, &f->sh, refs, &o, sha, &err), LR_OK);
+    assert_int_equal(lr_out_commit_unsynced(&o, &err), LR_OK);
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    len = ftell(fp);
+    rewind(fp);
+    *data = malloc((size_t)len);
+    assert_non_null(*data);
+    assert_int_equal(fread(*data, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    assert_memory_equal(*data + *n - 32, sha, 32); /* the trailing sha256 is the one returned */
+}
+
+/* A run checkpoint in sections: one holding every section, a second referring to it for most;
+ * the shard rebuilt from both is the saved one; a section's bytes are what
+ * lr_checkpoint_encode_section gives (the verify mode relies on it); any changed byte is
+ * refused. */
+static void
+test_sections(void **state)
+{
+    struct fixture *f = *state;
+    struct lr_err err = { LR_OK, "" };
+    struct lr_ckpt_place pa[LR_CK_NSECTIONS], pb[LR_CK_NSECTIONS];
+    struct lr_checkpoint_info ia, ib;
+    struct lr_ckpt_chain refs;
+    unsigned char sha_a[32], sha_b[32], *a, *b;
+    char dir[] = "/tmp/test_checkpoint.XXXXXX", path[512];
+    size_t na, nb;
+    struct lr_shard back;
+    struct lr_buf one, again;
+
+    assert_non_null(mkdtemp(dir));
+    write_run_ckpt(f, dir, "00-load.ckpt", NULL, sha_a, &a, &na);
+    memset(&ia, 0, sizeof(ia));
+    assert_int_equal(lr_checkpoint_open(a, na, &ia, pa, &err), LR_OK);
+    lr_buf_init(&one);
+    for (int s = 0; s < LR_CK_NSECTIONS; s++) {
+        assert_true(pa[s].here);
+        lr_buf_reset(&one);
+        assert_int_equal(lr_checkpoint_encode_section(f->g, &f->sh, s, &one, &err), LR_OK);
+        assert_int_equal(one.len, pa[s].len);
+        assert_memory_equal(a + pa[s].off, one.data, one.len);
+    }
+    lr_buf_release(&one);
+
+    /* the second refers to the first for all but the core, the values and the lineage */
+    memset(&refs, 0, sizeof(refs));
+    for (int s = 1; s < LR_CK_NSECTIONS; s++) {
+        if (s == LR_CK_PVALUE || s == LR_CK_LINEAGE)
+            continue;
+        strcpy(refs.file[s], "00-load.ckpt");
+        memcpy(refs.sha[s], sha_a, 32);
+    }
+    write_run_ckpt(f, dir, "03-match.ckpt", &refs, sha_b, &b, &nb);
+    assert_true(nb < na);
+    memset(&ib, 0, sizeof(ib));
+    assert_int_equal(lr_checkpoint_open(b, nb, &ib, pb, &err), LR_OK);
+    assert_string_equal(ib.stage_name, "validate");
+    lr_shard_init(&back, &f->cfg);
+    for (int s = 0; s < LR_CK_NSECTIONS; s++) {
+        bool here = s == LR_CK_CORE || s == LR_CK_PVALUE || s == LR_CK_LINEAGE;
+        assert_int_equal(pb[s].here, here);
+        if (!here) {
+            assert_string_equal(pb[s].file, "00-load.ckpt");
+            assert_memory_equal(pb[s].sha, sha_a, 32);
+        }
+        assert_int_equal(lr_checkpoint_decode_section(f->g, here ? b : a, here ? &pb[s] : &pa[s], s,
+                                                      &back, names, 7, &err),
+                         LR_OK);
+    }
+    same_shard(f->g, &f->sh, &back);
+    lr_buf_init(&again);
+    assert_int_equal(lr_checkpoint_encode_shard(f->g, &back, &again, &err), LR_OK);
+    lr_buf_reset(&f->enc);
+    assert_int_equal(lr_checkpoint_encode_shard(f->g, &f->sh, &f->enc, &err), LR_OK);
+    assert_int_equal(again.len, f->enc.len);
+    assert_memory_equal(again.data, f->enc.data, again.len);
+    lr_buf_release(&again);
+    lr_shard_release(&back);
+
+    /* a referenced section decoded from the wrong file's place is not taken */
+    assert_int_equal(
+        lr_checkpoint_decode_section(f->g, b, &pb[LR_CK_GEOM], LR_CK_GEOM, &back, names, 7, &err),
+        LR_ERR_INTERNAL);
+    /* every changed byte fails the checksum */
+    for (size_t i = 0; i < nb; i++) {
+        struct lr_checkpoint_info x;
+        memset(&x, 0, sizeof(x));
+        b[i] ^= 0x10;
+        lr_err_clear(&err);
+        assert_int_equal(lr_checkpoint_open(b, nb, &x, pb, &err), LR_ERR_INPUT);
+        lr_checkpoint_info_release(&x);
+        b[i] ^= 0x10;
+    }
+    lr_checkpoint_info_release(&ib);
+    /* the core always travels with its file: the writer takes no reference for it */
+    memset(&refs, 0, sizeof(refs));
+    strcpy(refs.file[LR_CK_CORE], "00-load.ckpt");
+    free(b);
+    write_run_ckpt(f, dir, "04-value.ckpt", &refs, sha_b, &b, &nb);
+    assert_int_equal(lr_checkpoint_open(b, nb, &ib, pb, &err), LR_OK);
+    assert_true(pb[LR_CK_CORE].here);
+    lr_checkpoint_info_release(&ib);
+    lr_checkpoint_info_release(&ia);
+    free(a);
+    free(b);
+    for (const char *const *n =
+             (const char *const[]){ "00-load.ckpt", "03-match.ckpt", "04-value.ckpt", NULL };
+         *n; n++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, *n);
+        remove(path);
+    }
+    remove(dir);
+}
+
 int
 main(void)
 {
@@ -554,6 +692,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 struct lr_geom_ctx {
     GEOSContextHandle_t h;
     char msg[256];
+    double *xy; /* the WKB encoder's coordinates (aligned) */
+    size_t xy_cap;
 };
 
 static void
@@ -53,6 +55,7 @@ lr_geom_ctx_free(struct lr_geom_ctx *g)
     if (!g)
         return;
     GEOS_finish_r(g->h);
+    free(g->xy);
     free(g);
 }
 
@@ -180,13 +183,150 @@ lr_geom_from_wkb(struct lr_geom_ctx *g, const unsigned char *wkb, size_t n)
     return GEOSGeomFromWKB_buf_r(g->h, wkb, n);
 }
 
+/* ---- WKB of polygonal geometries, written from the coordinate sequences ----
+ * The bytes GEOSWKBWriter gives (little endian, 2D, no SRID) without its stream and copies:
+ * checkpoints, parcels.gpkg and the warehouse write a million of these. Other geometry types
+ * go through GEOS's writer. */
+
+/* Bytes of the polygon's WKB, 0 when it is not one this encoder writes (it then fails). */
+static size_t
+poly_wkb_size(GEOSContextHandle_t h, const GEOSGeometry *poly)
+{
+    int holes = GEOSGetNumInteriorRings_r(h, poly);
+    size_t n = 1 + 4 + 4;
+
+    if (holes < 0)
+        return 0;
+    if (GEOSisEmpty_r(h, poly) == 1)
+        return holes == 0 ? n : 0;
+    for (int r = -1; r < holes; r++) {
+        const GEOSGeometry *ring =
+            r < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, r);
+        const GEOSCoordSequence *seq = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+        unsigned int pts = 0;
+        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &pts))
+            return 0;
+        n += 4 + 16 * (size_t)pts;
+    }
+    return n;
+}
+
+static unsigned char *
+put_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+    return p + 4;
+}
+
+static unsigned char *
+put_header(unsigned char *p, uint32_t type, uint32_t count)
+{
+    *p++ = 1; /* NDR */
+    return put_u32le(put_u32le(p, type), count);
+}
+
+/* The polygon's WKB at p (poly_wkb_size bytes); NULL on a GEOS or memory failure. */
+static unsigned char *
+poly_wkb(struct lr_geom_ctx *g, const GEOSGeometry *poly, unsigned char *p)
+{
+    GEOSContextHandle_t h = g->h;
+    int holes = GEOSisEmpty_r(h, poly) == 1 ? -1 : GEOSGetNumInteriorRings_r(h, poly);
+
+    p = put_header(p, 3, (uint32_t)(holes + 1));
+    for (int r = -1; r < holes; r++) {
+        const GEOSGeometry *ring =
+            r < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, r);
+        const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+        unsigned int pts = 0;
+        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &pts))
+            return NULL;
+        if (2 * (size_t)pts > g->xy_cap) {
+            size_t cap = 2 * (size_t)pts < 4096 ? 4096 : 2 * (size_t)pts;
+            double *xy = realloc(g->xy, cap * sizeof(double));
+            if (!xy)
+                return NULL;
+            g->xy = xy;
+            g->xy_cap = cap;
+        }
+        if (pts && !GEOSCoordSeq_copyToBuffer_r(h, seq, g->xy, 0, 0))
+            return NULL;
+        p = put_u32le(p, pts);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(p, g->xy, 16 * (size_t)pts); /* WKB NDR: little endian doubles */
+        p += 16 * (size_t)pts;
+#else
+        for (size_t k = 0; k < 2 * (size_t)pts; k++) {
+            uint64_t u;
+            memcpy(&u, &g->xy[k], 8);
+            for (int b = 0; b < 8; b++)
+                *p++ = (unsigned char)(u >> (8 * b));
+        }
+#endif
+    }
+    return p;
+}
+
+/* WKB of a Polygon or MultiPolygon by the encoder above; NULL (nothing allocated) for others. */
+static unsigned char *
+polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, size_t *n)
+{
+    GEOSContextHandle_t h = g->h;
+    int type = GEOSGeomTypeId_r(h, geom), parts;
+    size_t size = 0, one;
+    unsigned char *out, *p;
+
+    if (type == GEOS_POLYGON) {
+        size = poly_wkb_size(h, geom);
+        if (!size)
+            return NULL;
+    } else if (type == GEOS_MULTIPOLYGON) {
+        parts = GEOSGetNumGeometries_r(h, geom);
+        if (parts < 0)
+            return NULL;
+        size = 1 + 4 + 4;
+        for (int i = 0; i < parts; i++) {
+            if (!(one = poly_wkb_size(h, GEOSGetGeometryN_r(h, geom, i))))
+                return NULL;
+            size += one;
+        }
+    } else {
+        return NULL;
+    }
+    if (!(out = malloc(size)))
+        return NULL;
+    if (type == GEOS_POLYGON) {
+        p = poly_wkb(g, geom, out);
+    } else {
+        p = put_header(out, 6, (uint32_t)parts);
+        for (int i = 0; p && i < parts; i++)
+            p = poly_wkb(g, GEOSGetGeometryN_r(h, geom, i), p);
+    }
+    if (p != out + size) {
+        free(out);
+        return NULL;
+    }
+    *n = size;
+    return out;
+}
+
 unsigned char *
 lr_geom_to_wkb(struct lr_geom_ctx *g, const void *geom, size_t *n)
 {
-    GEOSWKBWriter *w = GEOSWKBWriter_create_r(g->h);
+    unsigned char *out = polygonal_wkb(g, geom, n);
+
+    return out ? out : lr_geom_to_wkb_geos(g, geom, n);
+}
+
+unsigned char *
+lr_geom_to_wkb_geos(struct lr_geom_ctx *g, const void *geom, size_t *n)
+{
+    GEOSWKBWriter *w;
     unsigned char *buf, *out = NULL;
 
-    if (!w)
+    if (!(w = GEOSWKBWriter_create_r(g->h)))
         return NULL;
     GEOSWKBWriter_setByteOrder_r(g->h, w, GEOS_WKB_NDR);
     buf = GEOSWKBWriter_write_r(g->h, w, geom, n);

@@ -37,8 +37,12 @@ void *lr_geom_from_shape(struct lr_geom_ctx *g, const struct lr_shape *s, enum l
 void *lr_geom_from_wkb(struct lr_geom_ctx *g, const unsigned char *wkb, size_t n);
 /* Hex WKB of geom; caller frees; NULL on failure. */
 char *lr_geom_to_hex(struct lr_geom_ctx *g, const void *geom);
-/* WKB of geom; caller frees with free(); NULL on failure. */
+/* WKB of geom (little endian, 2D, no SRID: GEOS's WKB writer's bytes; polygons and
+ * multipolygons written straight from their coordinate sequences); caller frees with free();
+ * NULL on failure. */
 unsigned char *lr_geom_to_wkb(struct lr_geom_ctx *g, const void *geom, size_t *n);
+/* The same through GEOS's WKB writer (every type; the tests compare the two). */
+unsigned char *lr_geom_to_wkb_geos(struct lr_geom_ctx *g, const void *geom, size_t *n);
 
 void lr_geom_validate(struct lr_geom_ctx *g, const void *geom, struct lr_validity *v);
 /* Make valid (structure or linework) keeping polygonal parts only, as a MultiPolygon.

@@ -82,6 +82,26 @@ struct xml_tally {
     int cases, agree, want_true, want_false;
 };
 
+static int wkb_compared;
+
+/* lr_geom_to_wkb (its own polygon encoder) gives GEOS's WKB writer's bytes. */
+static void
+same_wkb(struct lr_geom_ctx *g, const void *geom, const char *what)
+{
+    size_t n1 = 0, n2 = 0;
+    unsigned char *a, *b;
+
+    if (!geom)
+        return;
+    a = lr_geom_to_wkb(g, geom, &n1);
+    b = lr_geom_to_wkb_geos(g, geom, &n2);
+    if (!a || !b || n1 != n2 || memcmp(a, b, n1) != 0)
+        fail_msg("%s: WKB differs from GEOS's writer (%zu and %zu bytes)", what, n1, n2);
+    free(a);
+    free(b);
+    wkb_compared++;
+}
+
 /* Every <case> of one XMLTester file with an isValid test. */
 static void
 run_xml(struct lr_geom_ctx *g, const char *rel, struct xml_tally *t)
@@ -103,6 +123,7 @@ run_xml(struct lr_geom_ctx *g, const char *rel, struct xml_tally *t)
             if (!geom)
                 fail_msg("%s: cannot read '%.60s': %s", rel, wkt, lr_geom_last_error(g));
             lr_geom_validate(g, geom, &v);
+            same_wkb(g, geom, wkt);
             t->cases++;
             t->want_true += want;
             t->want_false += !want;
@@ -148,6 +169,7 @@ test_xmltester_validity(void **state)
         total += t.cases;
     }
     assert_int_equal(total, 918);
+    assert_int_equal(wkb_compared, 918);
     lr_geom_ctx_free(g);
 }
 
@@ -382,6 +404,9 @@ test_postgis_makevalid(void **state)
             fail_msg("%s %s: repaired area %.12g, PostGIS %.12g", f[0], f[1], got, exp);
         if (fixed)
             assert_true(ri.valid);
+        same_wkb(g, orig, name);
+        same_wkb(g, fixed, name);
+        same_wkb(g, want, name);
         polygonal += exp > 0;
         lr_geom_free(fixed);
         lr_geom_free(orig);

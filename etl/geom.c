@@ -167,7 +167,10 @@ lr_geom_from_shape(struct lr_geom_ctx *g, const struct lr_shape *s, enum lr_issu
             goto out;
         }
     }
-    out = GEOSGeom_createCollection_r(g->h, GEOS_MULTIPOLYGON, polys, s->nparts);
+    /* one part stays a Polygon: a MultiPolygon around it costs GEOS about 150 bytes per parcel
+     * (the collection and its envelope); writers ask lr_geom_to_wkb_multi */
+    out = s->nparts == 1 ? polys[0]
+                         : GEOSGeom_createCollection_r(g->h, GEOS_MULTIPOLYGON, polys, s->nparts);
     if (!out) {
         *why = LR_IS_RING_PROBLEM;
         destroy_all(g, polys, s->nparts);
@@ -271,7 +274,7 @@ poly_wkb(struct lr_geom_ctx *g, const GEOSGeometry *poly, unsigned char *p)
 
 /* WKB of a Polygon or MultiPolygon by the encoder above; NULL (nothing allocated) for others. */
 static unsigned char *
-polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, size_t *n)
+polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, bool as_multi, size_t *n)
 {
     GEOSContextHandle_t h = g->h;
     int type = GEOSGeomTypeId_r(h, geom), parts;
@@ -282,6 +285,10 @@ polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, size_t *n)
         size = poly_wkb_size(h, geom);
         if (!size)
             return NULL;
+        if (as_multi) {
+            size += 1 + 4 + 4;
+            parts = 1;
+        }
     } else if (type == GEOS_MULTIPOLYGON) {
         parts = GEOSGetNumGeometries_r(h, geom);
         if (parts < 0)
@@ -297,8 +304,10 @@ polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, size_t *n)
     }
     if (!(out = malloc(size)))
         return NULL;
-    if (type == GEOS_POLYGON) {
+    if (type == GEOS_POLYGON && !as_multi) {
         p = poly_wkb(g, geom, out);
+    } else if (type == GEOS_POLYGON) {
+        p = poly_wkb(g, geom, put_header(out, 6, 1));
     } else {
         p = put_header(out, 6, (uint32_t)parts);
         for (int i = 0; p && i < parts; i++)
@@ -315,7 +324,15 @@ polygonal_wkb(struct lr_geom_ctx *g, const GEOSGeometry *geom, size_t *n)
 unsigned char *
 lr_geom_to_wkb(struct lr_geom_ctx *g, const void *geom, size_t *n)
 {
-    unsigned char *out = polygonal_wkb(g, geom, n);
+    unsigned char *out = polygonal_wkb(g, geom, false, n);
+
+    return out ? out : lr_geom_to_wkb_geos(g, geom, n);
+}
+
+unsigned char *
+lr_geom_to_wkb_multi(struct lr_geom_ctx *g, const void *geom, size_t *n)
+{
+    unsigned char *out = polygonal_wkb(g, geom, true, n);
 
     return out ? out : lr_geom_to_wkb_geos(g, geom, n);
 }

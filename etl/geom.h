@@ -30,8 +30,8 @@ const char *lr_geom_last_error(const struct lr_geom_ctx *g);
 void lr_geom_free(void *geom);
 void lr_geom_prepared_free(void *prep);
 
-/* Build a (Multi)Polygon from a shape. Returns NULL and sets *why to too_few_points or
- * ring_problem when a ring cannot be built. */
+/* Build a Polygon (one part) or MultiPolygon from a shape. Returns NULL and sets *why to
+ * too_few_points or ring_problem when a ring cannot be built. */
 void *lr_geom_from_shape(struct lr_geom_ctx *g, const struct lr_shape *s, enum lr_issue_class *why);
 /* Parse WKB bytes (NULL on failure). */
 void *lr_geom_from_wkb(struct lr_geom_ctx *g, const unsigned char *wkb, size_t n);
@@ -41,6 +41,9 @@ char *lr_geom_to_hex(struct lr_geom_ctx *g, const void *geom);
  * multipolygons written straight from their coordinate sequences); caller frees with free();
  * NULL on failure. */
 unsigned char *lr_geom_to_wkb(struct lr_geom_ctx *g, const void *geom, size_t *n);
+/* The same, a Polygon written as a MultiPolygon of one part (a parcel's type in parcels.gpkg
+ * and the warehouse). */
+unsigned char *lr_geom_to_wkb_multi(struct lr_geom_ctx *g, const void *geom, size_t *n);
 /* The same through GEOS's WKB writer (every type; the tests compare the two). */
 unsigned char *lr_geom_to_wkb_geos(struct lr_geom_ctx *g, const void *geom, size_t *n);
 

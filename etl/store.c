@@ -448,7 +448,7 @@ static OGRGeometryH
 parcel_geometry(struct writer *w, const struct lr_parcel *p)
 {
     size_t n = 0;
-    unsigned char *wkb = lr_geom_to_wkb(w->g, p->geom, &n);
+    unsigned char *wkb = lr_geom_to_wkb_multi(w->g, p->geom, &n);
     OGRGeometryH og = NULL;
 
     if (!wkb || n > INT32_MAX || OGR_G_CreateFromWkb(wkb, NULL, &og, (int)n) != OGRERR_NONE) {

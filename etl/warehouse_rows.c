@@ -189,7 +189,7 @@ parcel_geom(struct lr_wh_rows *r, struct lr_pg_copy *c, const struct lr_parcel *
         lr_pg_copy_ewkb(c, NULL, 0);
         return LR_OK;
     }
-    wkb = lr_geom_to_wkb(r->geom, p->geom, &n);
+    wkb = lr_geom_to_wkb_multi(r->geom, p->geom, &n);
     if (!wkb || !lr_wh_ewkb(wkb, n, LR_WAREHOUSE_SRID, &r->ewkb)) {
         free(wkb);
         return lr_err_set(err, LR_ERR_INTERNAL,

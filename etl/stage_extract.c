@@ -171,10 +171,10 @@ out:
 /* The workbooks of the extract's rows (xlsx.h), written in parallel into xlsx/. */
 static enum lr_rc
 write_workbooks(struct lr_ctx *ctx, struct lr_shard *sh, const size_t *rows, size_t n,
-                struct lr_err *err)
+                struct lr_xlsx_share *share, struct lr_err *err)
 {
     char *dir = lr_path_join(ctx->work_dir, "xlsx"), **names = NULL, name[64];
-    struct lr_xlsx_job job = { sh, rows, n, dir, ctx->jobs, LR_XLSX_SHEET_ROWS };
+    struct lr_xlsx_job job = { sh, rows, n, dir, ctx->jobs, LR_XLSX_SHEET_ROWS, share };
     size_t n_names = 0;
     enum lr_rc rc = dir ? lr_xlsx_write(&job, &names, &n_names, err)
                         : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
@@ -298,6 +298,7 @@ struct store_job {
     struct lr_store_counts counts;
     struct lr_err err;
     enum lr_rc rc;
+    struct lr_xlsx_share share; /* once the file is written the thread joins the workbooks */
 };
 
 static void *
@@ -309,6 +310,7 @@ store_thread(void *arg)
     j->rc = g ? lr_store_write_file(j->path, j->sh, g, &j->counts, &j->err)
               : lr_err_set(&j->err, LR_ERR_NOMEM, "out of memory");
     lr_geom_ctx_free(g);
+    lr_xlsx_help(&j->share);
     return NULL;
 }
 
@@ -320,6 +322,7 @@ store_start(struct lr_ctx *ctx, const struct lr_shard *sh, struct store_job *j, 
     memset(j, 0, sizeof(*j));
     j->ctx = ctx;
     j->sh = sh;
+    lr_xlsx_share_init(&j->share);
     j->path = lr_path_join(ctx->work_dir, LR_STORE_FILE);
     *started = false;
     if (!j->path)
@@ -347,6 +350,7 @@ store_finish(struct store_job *j, pthread_t th, bool started, enum lr_rc rc, str
                (long long)j->counts.register_only, (long long)j->counts.lineage, j->counts.seconds);
     free(j->path);
     j->path = NULL;
+    lr_xlsx_share_destroy(&j->share);
     return rc;
 }
 
@@ -372,7 +376,8 @@ lr_stage_extract(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     /* one core goes to the GeoPackage while it is written */
     ctx->jobs = store_on && jobs > 1 ? jobs - 1 : jobs;
     if (rc == LR_OK)
-        rc = write_workbooks(ctx, sh, sorted, (size_t)extract_rows, err);
+        rc = write_workbooks(ctx, sh, sorted, (size_t)extract_rows, store_on ? &store.share : NULL,
+                             err);
     ctx->jobs = jobs;
     t2 = lr_now(), c2 = cpu_now();
     free(sorted);

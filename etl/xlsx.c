@@ -462,19 +462,27 @@ out:
     return rc;
 }
 
-/* Worker: take the next task (largest first, see order) until none is left or one failed. */
-static void *
-worker(void *arg)
+/* Take the next task (largest first, see order) until none is left or one failed; returns
+ * the number taken. */
+static size_t
+work(struct pool *pl)
 {
-    struct pool *pl = arg;
+    size_t done = 0;
 
-    for (;;) {
+    for (;; done++) {
         size_t k = atomic_fetch_add(&pl->next, 1);
         if (k >= pl->n_tasks || atomic_load(&pl->failed))
             break;
         if (write_task(pl, &pl->tasks[pl->order[k]]) != LR_OK)
             atomic_store(&pl->failed, true);
     }
+    return done;
+}
+
+static void *
+worker(void *arg)
+{
+    work(arg);
     return NULL;
 }
 
@@ -525,7 +533,57 @@ schedule(struct pool *pl)
     }
 }
 
-/* Run the tasks on min(jobs, tasks) threads; the first error in task order wins. */
+void
+lr_xlsx_share_init(struct lr_xlsx_share *s)
+{
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    s->pool = NULL;
+    s->helpers = 0;
+}
+
+void
+lr_xlsx_share_destroy(struct lr_xlsx_share *s)
+{
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->mu);
+}
+
+void
+lr_xlsx_help(struct lr_xlsx_share *s)
+{
+    struct pool *pl;
+    size_t n;
+
+    pthread_mutex_lock(&s->mu);
+    pl = s->pool;
+    s->helpers += pl != NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!pl)
+        return;
+    n = work(pl);
+    lr_log(LR_LOG_DEBUG, "extract", NULL, "a helper thread joined the workbooks: %zu written", n);
+    pthread_mutex_lock(&s->mu);
+    s->helpers--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Announce the pool to a helper (share), or take it back and wait until the helpers left. */
+static void
+share_pool(struct lr_xlsx_share *s, struct pool *pl)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->pool = pl;
+    while (!pl && s->helpers > 0)
+        pthread_cond_wait(&s->idle, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Run the tasks on min(jobs, tasks) threads, and a helper's (share) when one comes; the first
+ * error in task order wins. */
 static enum lr_rc
 run_pool(struct pool *pl, int jobs, struct lr_err *err)
 {
@@ -537,6 +595,7 @@ run_pool(struct pool *pl, int jobs, struct lr_err *err)
     th = calloc(n, sizeof(*th));
     if (!th)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    share_pool(pl->job->share, pl);
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, worker, pl) != 0)
             break;
@@ -544,6 +603,7 @@ run_pool(struct pool *pl, int jobs, struct lr_err *err)
         worker(pl); /* no thread could start: do the work here */
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    share_pool(pl->job->share, NULL);
     free(th);
     for (size_t k = 0; rc == LR_OK && k < pl->n_tasks; k++)
         if (pl->tasks[k].err.rc != LR_OK)

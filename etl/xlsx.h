@@ -13,10 +13,27 @@
 #include "core.h"
 #include "model.h"
 
+#include <pthread.h>
+
 /* Data rows per sheet: Excel's 1,048,576 rows less the header; more continue on a next sheet. */
 #define LR_XLSX_SHEET_ROWS 1048575
 /* Creation date written into every workbook: 2026-01-01T00:00:00Z. */
 #define LR_XLSX_CREATED 1767225600
+
+/* A thread outside the workbook writers that may join them once its own work is done (the
+ * extract's GeoPackage thread): lr_xlsx_write announces its tasks here while they run, and
+ * lr_xlsx_help works on them. */
+struct lr_xlsx_share {
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    void *pool;  /* the running writers' tasks, NULL when none run */
+    int helpers; /* threads inside lr_xlsx_help's work */
+};
+void lr_xlsx_share_init(struct lr_xlsx_share *s);
+void lr_xlsx_share_destroy(struct lr_xlsx_share *s);
+/* Write workbooks of the running lr_xlsx_write until none is left to start; returns at once
+ * when none runs. */
+void lr_xlsx_help(struct lr_xlsx_share *s);
 
 /* The extract's rows, as stage_extract selected and sorted them. */
 struct lr_xlsx_job {
@@ -26,6 +43,7 @@ struct lr_xlsx_job {
     const char *dir;    /* the xlsx folder (created 0750 when missing) */
     int jobs;           /* worker threads (>= 1) */
     int64_t sheet_rows; /* data rows per sheet: LR_XLSX_SHEET_ROWS (smaller only in tests) */
+    struct lr_xlsx_share *share; /* NULL, or where a helper thread finds the tasks */
 };
 
 /* Write every commune's workbook and summary.xlsx into job->dir. *names receives the file names

@@ -163,7 +163,7 @@ write_books(const char *dir, size_t n, int jobs, int64_t sheet_rows, char ***nam
 
     memset(&cfg, 0, sizeof(cfg));
     build_shard(&sh, &cfg, &idx);
-    job = (struct lr_xlsx_job){ &sh, idx, n, dir, jobs, sheet_rows };
+    job = (struct lr_xlsx_job){ &sh, idx, n, dir, jobs, sheet_rows, NULL };
     assert_int_equal(lr_xlsx_write(&job, names, n_names, &err), LR_OK);
     free(idx);
     lr_shard_release(&sh);

@@ -21,16 +21,36 @@
 #include "money.h"
 #include "stage.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define STRADDLE_PERMILLE 5 /* share above which a zone counts as straddled: 0.5 % */
+#define LR_VALUE_MAX_JOBS 64
 
-/* Per-stage scratch, reused for every parcel. The pieces are one zone's cut of the parcel
- * each, as parallel arrays (the money functions take plain arrays). */
+/* An issue raised by a worker, added to the shard in parcel order once the workers are done. */
+struct pending_issue {
+    int64_t parcel;
+    enum lr_issue_class cls;
+    char *detail;
+};
+
+/* A worker's scratch, reused for every parcel of its range. Each worker has its own GEOS
+ * context, zone index and prepared zones (GEOS builds a prepared geometry's indexes on first
+ * use, and a context serves one thread). The pieces are one zone's cut of the parcel each, as
+ * parallel arrays (the money functions take plain arrays). */
 struct value_scratch {
+    struct lr_geom_ctx *g;
+    struct lr_geom_tree *tree;
+    void **prep; /* [n_zones] prepared zone geometries */
+    size_t from, to;
+    struct pending_issue *issues;
+    size_t n_issues, cap_issues;
+    int64_t in, out;
+    enum lr_rc rc;
+    struct lr_err err;
     size_t *hits;
     size_t n_hits;
     size_t n_pieces, cap_pieces;
@@ -45,6 +65,9 @@ struct value_scratch {
 static void
 scratch_release(struct value_scratch *s)
 {
+    for (size_t i = 0; i < s->n_issues; i++)
+        free(s->issues[i].detail);
+    free(s->issues);
     free(s->hits);
     free(s->zone);
     free(s->weight);
@@ -94,7 +117,7 @@ filter_hits(const struct lr_shard *sh, const char *lu, struct value_scratch *s)
 
     for (size_t i = 0; i < s->n_hits; i++) {
         const struct lr_zone *z = &sh->zones[s->hits[i]];
-        if (lu && z->prep && strcmp(z->land_use, lu) == 0)
+        if (lu && s->prep[s->hits[i]] && strcmp(z->land_use, lu) == 0)
             s->hits[k++] = s->hits[i];
     }
     s->n_hits = k;
@@ -110,9 +133,8 @@ filter_hits(const struct lr_shard *sh, const char *lu, struct value_scratch *s)
  * priority order; *has_point tells whether they include every zone whose envelope holds the
  * interior point (true when the point is within the geometry's envelope). No geometry: none. */
 static enum lr_rc
-parcel_hits(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree,
-            const char *lu, const struct lr_parcel *p, struct value_scratch *s, bool *has_point,
-            struct lr_err *err)
+parcel_hits(const struct lr_shard *sh, const char *lu, const struct lr_parcel *p,
+            struct value_scratch *s, bool *has_point, struct lr_err *err)
 {
     double x0, y0, x1, y1;
 
@@ -120,11 +142,11 @@ parcel_hits(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *
     *has_point = false;
     if (!p->geom)
         return LR_OK;
-    if (lr_geom_tree_query_geom(tree, p->geom, &s->hits, &s->n_hits) != LR_OK)
+    if (lr_geom_tree_query_geom(s->tree, p->geom, &s->hits, &s->n_hits) != LR_OK)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     filter_hits(sh, lu, s);
-    *has_point = lr_geom_bounds(ctx->geom, p->geom, &x0, &y0, &x1, &y1) && p->ix >= x0 &&
-                 p->ix <= x1 && p->iy >= y0 && p->iy <= y1;
+    *has_point = lr_geom_bounds(s->g, p->geom, &x0, &y0, &x1, &y1) && p->ix >= x0 && p->ix <= x1 &&
+                 p->iy >= y0 && p->iy <= y1;
     return LR_OK;
 }
 
@@ -132,19 +154,19 @@ parcel_hits(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *
  * have_hits, s->hits already holds the candidates (parcel_hits); otherwise they are queried, and
  * s->hits is left holding the point's candidates. */
 static int64_t
-find_zone(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
-          const struct lr_parcel *p, struct value_scratch *s, bool have_hits, struct lr_err *err)
+find_zone(const struct lr_shard *sh, const char *lu, const struct lr_parcel *p,
+          struct value_scratch *s, bool have_hits, struct lr_err *err)
 {
     if (!have_hits) {
         s->n_hits = 0;
-        if (lr_geom_tree_query_xy(tree, p->ix, p->iy, &s->hits, &s->n_hits) != LR_OK) {
+        if (lr_geom_tree_query_xy(s->tree, p->ix, p->iy, &s->hits, &s->n_hits) != LR_OK) {
             lr_err_set(err, LR_ERR_NOMEM, "out of memory");
             return -2;
         }
         filter_hits(sh, lu, s);
     }
     for (size_t k = 0; k < s->n_hits; k++)
-        if (lr_geom_prepared_contains_xy(ctx->geom, sh->zones[s->hits[k]].prep, p->ix, p->iy) == 1)
+        if (lr_geom_prepared_contains_xy(s->g, s->prep[s->hits[k]], p->ix, p->iy) == 1)
             return (int64_t)s->hits[k];
     return -1;
 }
@@ -178,26 +200,27 @@ add_piece(struct value_scratch *s, size_t zone, int64_t weight, struct lr_err *e
  * owned); for the last zone (last) the part outside is not computed, nothing reads it. Returns
  * 1 when nothing is left (or last), 0 to go on, -1 on a GEOS failure, -2 out of memory. */
 static int
-cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, bool last, void **rest,
-         bool *owned, struct value_scratch *s, struct lr_err *err)
+cut_zone(const struct lr_shard *sh, size_t z, bool last, void **rest, bool *owned,
+         struct value_scratch *s, struct lr_err *err)
 {
     const struct lr_zone *zone = &sh->zones[z];
-    int hit = lr_geom_prepared_intersects(ctx->geom, zone->prep, *rest);
+    struct lr_geom_ctx *g = s->g;
+    int hit = lr_geom_prepared_intersects(g, s->prep[z], *rest);
     void *in, *out;
     int64_t w;
 
     if (hit <= 0)
         return hit;
-    if (lr_geom_prepared_covers(ctx->geom, zone->prep, *rest) == 1) {
-        w = lr_money_area_from_double(lr_geom_area(ctx->geom, *rest));
+    if (lr_geom_prepared_covers(g, s->prep[z], *rest) == 1) {
+        w = lr_money_area_from_double(lr_geom_area(g, *rest));
         return w < 0 ? -1 : add_piece(s, z, w, err) == LR_OK ? 1 : -2;
     }
-    in = lr_geom_intersection(ctx->geom, *rest, zone->geom);
-    w = in ? lr_money_area_from_double(lr_geom_area(ctx->geom, in)) : -1;
+    in = lr_geom_intersection(g, *rest, zone->geom);
+    w = in ? lr_money_area_from_double(lr_geom_area(g, in)) : -1;
     lr_geom_free(in);
     if (last && w >= 0)
         return w > 0 && add_piece(s, z, w, err) != LR_OK ? -2 : 1;
-    out = w >= 0 ? lr_geom_difference(ctx->geom, *rest, zone->geom) : NULL;
+    out = w >= 0 ? lr_geom_difference(g, *rest, zone->geom) : NULL;
     if (!out || w < 0) {
         lr_geom_free(out);
         return -1;
@@ -217,9 +240,8 @@ cut_zone(struct lr_ctx *ctx, const struct lr_shard *sh, size_t z, bool last, voi
  * zones), a last zone that could only make a single piece is not cut. Returns LR_OK with
  * s->n_pieces == 0 when no zone touches it or GEOS failed (counted in s->geos_failures). */
 static enum lr_rc
-cut_parcel(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *tree, const char *lu,
-           const struct lr_parcel *p, struct value_scratch *s, bool have_hits, bool two_or_none,
-           struct lr_err *err)
+cut_parcel(const struct lr_shard *sh, const char *lu, const struct lr_parcel *p,
+           struct value_scratch *s, bool have_hits, bool two_or_none, struct lr_err *err)
 {
     void *rest = p->geom;
     bool owned = false, unused;
@@ -228,13 +250,13 @@ cut_parcel(struct lr_ctx *ctx, const struct lr_shard *sh, struct lr_geom_tree *t
     s->n_pieces = 0;
     if (!p->geom)
         return LR_OK;
-    if (!have_hits && parcel_hits(ctx, sh, tree, lu, p, s, &unused, err) != LR_OK)
+    if (!have_hits && parcel_hits(sh, lu, p, s, &unused, err) != LR_OK)
         return err->rc;
     for (size_t k = 0; r == 0 && k < s->n_hits; k++) {
         bool last = k + 1 == s->n_hits;
         if (last && two_or_none && s->n_pieces == 0)
             break;
-        r = cut_zone(ctx, sh, s->hits[k], last, &rest, &owned, s, err);
+        r = cut_zone(sh, s->hits[k], last, &rest, &owned, s, err);
     }
     if (owned)
         lr_geom_free(rest);
@@ -408,9 +430,35 @@ straddles(const struct lr_parcel *p, const struct value_scratch *s)
     return big >= 2;
 }
 
+/* An issue on parcel i, kept in s until the workers are done (lr_stage_value adds them to the
+ * shard in parcel order). detail is copied. */
+static enum lr_rc
+add_issue(struct value_scratch *s, size_t i, enum lr_issue_class cls, const char *detail,
+          struct lr_err *err)
+{
+    struct pending_issue *is;
+
+    if (s->n_issues == s->cap_issues) {
+        size_t cap = s->cap_issues ? 2 * s->cap_issues : 64;
+        struct pending_issue *v = realloc(s->issues, cap * sizeof(*v));
+        if (!v)
+            return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        s->issues = v;
+        s->cap_issues = cap;
+    }
+    is = &s->issues[s->n_issues];
+    is->parcel = (int64_t)i;
+    is->cls = cls;
+    is->detail = lr_strdup(detail);
+    if (!is->detail)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    s->n_issues++;
+    return LR_OK;
+}
+
 /* The straddles_zones issue: every piece's share of the parcel, and the value both ways. */
 static enum lr_rc
-straddle_issue(struct lr_shard *sh, size_t i, int64_t zi, const struct value_scratch *s,
+straddle_issue(const struct lr_shard *sh, size_t i, int64_t zi, struct value_scratch *s,
                struct lr_err *err)
 {
     const struct lr_parcel *p = &sh->parcels[i];
@@ -442,29 +490,17 @@ straddle_issue(struct lr_shard *sh, size_t i, int64_t zi, const struct value_scr
     else
         lr_buf_adds(&d, "; value interior_point: no zone at the interior point");
     lr_buf_addf(&d, ", piecewise %lld VND", (long long)v_pw);
-    rc = d.data ? lr_shard_add_issue(sh, (int64_t)i, p->record, LR_IS_STRADDLES_ZONES, p->ix, p->iy,
-                                     d.data)
-                : LR_ERR_NOMEM;
+    rc = d.data ? add_issue(s, i, LR_IS_STRADDLES_ZONES, d.data, err)
+                : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
     lr_buf_release(&d);
-    return rc == LR_OK ? LR_OK : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-}
-
-static enum lr_rc
-add_issue(struct lr_shard *sh, size_t i, enum lr_issue_class cls, const char *detail,
-          struct lr_err *err)
-{
-    const struct lr_parcel *p = &sh->parcels[i];
-
-    if (lr_shard_add_issue(sh, (int64_t)i, p->record, cls, p->ix, p->iy, detail) != LR_OK)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    return LR_OK;
+    return rc;
 }
 
 /* A value out of the money bounds (absurd area or price) is data, not a failure: the parcel is
  * left unpriced with a bad_value issue. Other errors go to err. */
 static enum lr_rc
-money_outcome(struct lr_shard *sh, size_t i, enum lr_rc rc, const struct lr_err *merr,
-              struct lr_err *err)
+money_outcome(struct lr_shard *sh, struct value_scratch *s, size_t i, enum lr_rc rc,
+              const struct lr_err *merr, struct lr_err *err)
 {
     struct lr_parcel *p = &sh->parcels[i];
     char d[LR_ERR_MSG_MAX + 32];
@@ -477,12 +513,12 @@ money_outcome(struct lr_shard *sh, size_t i, enum lr_rc rc, const struct lr_err 
     if (rc != LR_ERR_INTERNAL)
         return lr_err_set(err, rc, "%s", merr->msg);
     snprintf(d, sizeof(d), "not valued: %s", merr->msg);
-    return add_issue(sh, i, LR_IS_BAD_VALUE, d, err);
+    return add_issue(s, i, LR_IS_BAD_VALUE, d, err);
 }
 
 static enum lr_rc
-value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, size_t i,
-          struct value_scratch *s, struct lr_err *err)
+value_one(const struct lr_ctx *ctx, struct lr_shard *sh, size_t i, struct value_scratch *s,
+          struct lr_err *err)
 {
     struct lr_parcel *p = &sh->parcels[i];
     const char *lu = value_land_use(sh, p);
@@ -494,19 +530,19 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
 
     extract_area(sh, p);
     if (p->extract_area_dm2 < 0)
-        return add_issue(sh, i, LR_IS_BAD_VALUE, "no area to value (no geometry, no record area)",
+        return add_issue(s, i, LR_IS_BAD_VALUE, "no area to value (no geometry, no record area)",
                          err);
-    rc = parcel_hits(ctx, sh, tree, lu, p, s, &have_hits, err);
+    rc = parcel_hits(sh, lu, p, s, &have_hits, err);
     if (rc != LR_OK)
         return rc;
-    zi = find_zone(ctx, sh, tree, lu, p, s, have_hits, err);
+    zi = find_zone(sh, lu, p, s, have_hits, err);
     if (zi == -2)
         return err->rc;
     /* A single piece changes nothing in interior_point valuation, provided splitting the area
      * over it could not have failed (an area within the money bounds). */
     two_or_none = ctx->cfg->value_method != LR_VALUE_PIECEWISE &&
                   p->extract_area_dm2 <= LR_MONEY_AREA_MAX_DM2;
-    rc = cut_parcel(ctx, sh, tree, lu, p, s, have_hits, two_or_none, err);
+    rc = cut_parcel(sh, lu, p, s, have_hits, two_or_none, err);
     if (rc != LR_OK)
         return rc;
     rc = split_pieces(sh, p, s, &merr);
@@ -519,10 +555,10 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
                  ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "touches the parcel"
                                                               : "at the parcel's interior point");
         s->no_price++;
-        return add_issue(sh, i, LR_IS_NO_PRICE, d, err);
+        return add_issue(s, i, LR_IS_NO_PRICE, d, err);
     }
     if (rc != LR_OK)
-        return money_outcome(sh, i, rc, &merr, err);
+        return money_outcome(sh, s, i, rc, &merr, err);
     if (straddles(p, s)) {
         s->straddling++;
         rc = straddle_issue(sh, i, zi, s, err);
@@ -530,40 +566,139 @@ value_one(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_geom_tree *tree, si
     return rc;
 }
 
+/* A worker: its parcels [from, to). */
+struct value_job {
+    const struct lr_ctx *ctx;
+    struct lr_shard *sh;
+    struct value_scratch *s;
+};
+
+static void *
+value_range(void *arg)
+{
+    struct value_job *j = arg;
+    struct value_scratch *s = j->s;
+
+    for (size_t i = s->from; s->rc == LR_OK && i < s->to; i++) {
+        if (!lr_status_is_matched(j->sh->parcels[i].status))
+            continue;
+        s->in++;
+        s->rc = value_one(j->ctx, j->sh, i, s, &s->err);
+        s->out += j->sh->parcels[i].price_vnd >= 0;
+    }
+    return NULL;
+}
+
+/* Worker w's GEOS context (the main thread's for worker 0), zone index and prepared zones. */
+static enum lr_rc
+worker_init(struct lr_ctx *ctx, const struct lr_shard *sh, int w, struct value_scratch *s,
+            struct lr_err *err)
+{
+    s->g = w == 0 ? ctx->geom : lr_geom_ctx_new();
+    s->tree = s->g ? lr_geom_tree_new(s->g) : NULL;
+    s->prep = calloc(sh->n_zones ? sh->n_zones : 1, sizeof(*s->prep));
+    if (!s->g || !s->tree || !s->prep)
+        return lr_err_set(err, LR_ERR_NOMEM, "cannot build the price zone index");
+    for (size_t z = 0; z < sh->n_zones; z++) {
+        if (!sh->zones[z].geom)
+            continue;
+        lr_geom_tree_insert(s->tree, sh->zones[z].geom, z);
+        s->prep[z] = w == 0 ? sh->zones[z].prep : lr_geom_prepare(s->g, sh->zones[z].geom);
+        if (sh->zones[z].prep && !s->prep[z])
+            return lr_err_set(err, LR_ERR_NOMEM, "cannot prepare price zone %s", sh->zones[z].zone);
+    }
+    /* GEOS builds the tree on the first query: here, before the threads share nothing */
+    s->n_hits = 0;
+    return lr_geom_tree_query_xy(s->tree, 0, 0, &s->hits, &s->n_hits) == LR_OK
+               ? LR_OK
+               : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+}
+
+static void
+worker_release(const struct lr_shard *sh, int w, struct value_scratch *s)
+{
+    for (size_t z = 0; w != 0 && s->prep && z < sh->n_zones; z++)
+        lr_geom_prepared_free(s->prep[z]);
+    free(s->prep);
+    lr_geom_tree_free(s->tree);
+    if (w != 0)
+        lr_geom_ctx_free(s->g);
+    scratch_release(s);
+}
+
+/* The parcels in --jobs contiguous ranges of about as many matched parcels each: the workers
+ * share nothing but the zones' geometries (read only), and their issues go to the shard in
+ * parcel order, so the result does not depend on the number of threads. */
 enum lr_rc
 lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
-    struct lr_geom_tree *tree = lr_geom_tree_new(ctx->geom);
-    struct value_scratch s;
+    struct value_scratch ws[LR_VALUE_MAX_JOBS];
+    struct value_job jobs[LR_VALUE_MAX_JOBS];
+    pthread_t th[LR_VALUE_MAX_JOBS];
+    bool started[LR_VALUE_MAX_JOBS] = { false };
+    int nw = ctx->jobs < 1 ? 1 : ctx->jobs > LR_VALUE_MAX_JOBS ? LR_VALUE_MAX_JOBS : ctx->jobs;
+    size_t matched = 0, seen = 0, w = 0;
+    int64_t failures = 0, straddling = 0, no_price = 0;
+    char geos_msg[256] = "";
     enum lr_rc rc = LR_OK;
     double t0 = lr_now(), c0 = cpu_now();
 
-    memset(&s, 0, sizeof(s));
-    if (!tree)
-        return lr_err_set(err, LR_ERR_NOMEM, "cannot build the price zone index");
-    for (size_t z = 0; z < sh->n_zones; z++)
-        if (sh->zones[z].geom)
-            lr_geom_tree_insert(tree, sh->zones[z].geom, z);
-    for (size_t i = 0; rc == LR_OK && i < sh->n_parcels; i++) {
-        if (!lr_status_is_matched(sh->parcels[i].status))
-            continue;
-        st->in++;
-        rc = value_one(ctx, sh, tree, i, &s, err);
-        st->out += sh->parcels[i].price_vnd >= 0;
+    memset(ws, 0, sizeof(ws));
+    for (size_t i = 0; i < sh->n_parcels; i++)
+        matched += lr_status_is_matched(sh->parcels[i].status);
+    if (matched < 1000)
+        nw = 1; /* a thread is not worth it */
+    for (size_t i = 0; i < sh->n_parcels; i++) {
+        seen += lr_status_is_matched(sh->parcels[i].status);
+        if (w + 1 < (size_t)nw && seen * (size_t)nw >= matched * (w + 1))
+            ws[++w].from = i + 1;
     }
-    if (s.geos_failures)
+    for (int k = 0; k < nw; k++) {
+        ws[k].to = k + 1 < nw ? ws[k + 1].from : sh->n_parcels;
+        if (rc == LR_OK)
+            rc = worker_init(ctx, sh, k, &ws[k], err);
+    }
+    for (int k = 0; rc == LR_OK && k < nw; k++) {
+        jobs[k] = (struct value_job){ ctx, sh, &ws[k] };
+        if (k > 0)
+            started[k] = pthread_create(&th[k], NULL, value_range, &jobs[k]) == 0;
+    }
+    for (int k = 0; rc == LR_OK && k < nw; k++)
+        if (k == 0 || !started[k])
+            value_range(&jobs[k]); /* worker 0, and any whose thread did not start */
+    for (int k = 0; k < nw; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        if (rc == LR_OK && ws[k].rc != LR_OK)
+            rc = lr_err_set(err, ws[k].rc, "%s", ws[k].err.msg);
+        for (size_t q = 0; rc == LR_OK && q < ws[k].n_issues; q++) {
+            const struct pending_issue *is = &ws[k].issues[q];
+            const struct lr_parcel *p = &sh->parcels[is->parcel];
+            if (lr_shard_add_issue(sh, is->parcel, p->record, is->cls, p->ix, p->iy, is->detail) !=
+                LR_OK)
+                rc = lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+        }
+        st->in += ws[k].in;
+        st->out += ws[k].out;
+        failures += ws[k].geos_failures;
+        straddling += ws[k].straddling;
+        no_price += ws[k].no_price;
+        if (ws[k].geos_failures && !geos_msg[0])
+            snprintf(geos_msg, sizeof(geos_msg), "%s", lr_geom_last_error(ws[k].g));
+    }
+    if (failures)
         lr_log(LR_LOG_WARN, "value", NULL,
                "%lld parcels could not be cut by their price zones (GEOS: %s); valued at their "
                "interior point",
-               (long long)s.geos_failures, lr_geom_last_error(ctx->geom));
+               (long long)failures, geos_msg);
+    for (int k = 0; k < nw; k++)
+        worker_release(sh, k, &ws[k]);
     lr_log(LR_LOG_INFO, "value", NULL,
            "%s: %lld parcels valued, %lld straddling zones, %lld without a price zone in %.3f s "
-           "(cpu %.3f s)",
+           "(cpu %.3f s, %d threads)",
            ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "piecewise" : "interior_point",
-           (long long)st->out, (long long)s.straddling, (long long)s.no_price, lr_now() - t0,
-           cpu_now() - c0);
-    scratch_release(&s);
-    lr_geom_tree_free(tree);
+           (long long)st->out, (long long)straddling, (long long)no_price, lr_now() - t0,
+           cpu_now() - c0, nw);
     return rc;
 }

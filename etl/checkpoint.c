@@ -22,8 +22,9 @@
 #define LAYOUT_SECTIONS                                                                            \
     1 /* sections, then their table: kind, then offset and length or the                           \
        * referenced file's name and sha256; then the table's offset */
-#define PLACE_HERE 1
-#define PLACE_REF  2
+#define PLACE_HERE   1
+#define PLACE_REF    2
+#define PLACE_ABSENT 3 /* in a part file: a section the checkpoint holds elsewhere */
 
 #define NONE32 UINT32_MAX
 #define NONE64 UINT64_MAX
@@ -1177,13 +1178,15 @@ put_header(struct wr *w, const struct lr_checkpoint_info *info)
 
 enum lr_rc
 lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
-                    const struct lr_shard *sh, const struct lr_ckpt_chain *refs, struct lr_out *out,
-                    unsigned char sha[32], struct lr_err *err)
+                    const struct lr_shard *sh, unsigned here, struct lr_ckpt_chain *refs,
+                    enum lr_rc (*before_table)(void *arg, struct lr_err *err), void *arg,
+                    struct lr_out *out, unsigned char sha[32], struct lr_err *err)
 {
     struct lr_err io_err = { LR_OK, "" };
     struct lr_buf b;
     struct wr w = { &b, g, LR_OK, out, EVP_MD_CTX_new(), &io_err, 0 };
     uint64_t off[LR_CK_NSECTIONS], len[LR_CK_NSECTIONS], table;
+    bool written[LR_CK_NSECTIONS] = { false };
     unsigned int dlen = 0;
     enum lr_rc rc = LR_OK;
 
@@ -1195,23 +1198,33 @@ lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info
     put_header(&w, info);
     put_u8(&w, LAYOUT_SECTIONS);
     for (int s = 0; s < LR_CK_NSECTIONS; s++) {
-        if (s != LR_CK_CORE && refs && refs->file[s][0])
+        if (s != LR_CK_CORE && (!(here & LR_CK_BIT(s)) || (refs && refs->file[s][0])))
             continue;
         off[s] = w.flushed + b.len;
         put_section(&w, sh, (enum lr_ckpt_section)s);
         len[s] = w.flushed + b.len - off[s];
+        written[s] = true;
     }
+    if (w.rc == LR_OK && before_table)
+        rc = before_table(arg, err);
     table = w.flushed + b.len;
-    for (int s = 0; s < LR_CK_NSECTIONS; s++) {
-        if (s != LR_CK_CORE && refs && refs->file[s][0]) {
+    for (int s = 0; rc == LR_OK && s < LR_CK_NSECTIONS; s++) {
+        if (written[s]) {
+            put_u8(&w, PLACE_HERE);
+            put_u64(&w, off[s]);
+            put_u64(&w, len[s]);
+        } else if (refs && refs->file[s][0]) {
             put_u8(&w, PLACE_REF);
             put_str(&w, refs->file[s]);
             put(&w, refs->sha[s], 32);
         } else {
-            put_u8(&w, PLACE_HERE);
-            put_u64(&w, off[s]);
-            put_u64(&w, len[s]);
+            put_u8(&w, PLACE_ABSENT);
         }
+    }
+    if (rc != LR_OK) {
+        EVP_MD_CTX_free(w.md);
+        lr_buf_release(&b);
+        return rc;
     }
     put_u64(&w, table);
     flush(&w);
@@ -1357,7 +1370,7 @@ get_places(struct rd *r, const unsigned char *data, struct lr_ckpt_place places[
                 memcpy(pl->sha, sha, 32);
             }
             free(file);
-        } else {
+        } else if (!kind || *kind != PLACE_ABSENT || s == LR_CK_CORE) {
             t.bad = true;
         }
     }

@@ -65,7 +65,8 @@ struct lr_ckpt_chain {
     unsigned char sha[LR_CK_NSECTIONS][32];
 };
 
-/* Where a section of a run checkpoint file is: here at [off, off + len), or in another file. */
+/* Where a section of a run checkpoint file is: here at [off, off + len), or in another file
+ * (file), or absent (neither: the other sections of a part file). */
 struct lr_ckpt_place {
     bool here;
     size_t off, len;
@@ -108,10 +109,13 @@ enum lr_rc lr_checkpoint_decode(struct lr_geom_ctx *g, const unsigned char *data
                                 const char *const *names, size_t n_names, struct lr_err *err);
 
 /* A run's checkpoint file, streamed into out (opened by the caller) a few MB at a time: the
- * header, every section that refs does not name (refs NULL: all), the references, the table,
- * and the trailing sha256, also returned in sha. */
+ * header; the core and every section of the mask `here` that refs does not name; then, after
+ * before_table (when not NULL; it may fill refs, and an error from it fails the write), the
+ * table: each section here, referred to (refs names a file), or absent (a part file's other
+ * sections); the trailing sha256, also returned in sha. */
 enum lr_rc lr_checkpoint_write(struct lr_geom_ctx *g, const struct lr_checkpoint_info *info,
-                               const struct lr_shard *sh, const struct lr_ckpt_chain *refs,
+                               const struct lr_shard *sh, unsigned here, struct lr_ckpt_chain *refs,
+                               enum lr_rc (*before_table)(void *arg, struct lr_err *err), void *arg,
                                struct lr_out *out, unsigned char sha[32], struct lr_err *err);
 /* Section s of sh, encoded as a checkpoint holds it (LANDREC_CHECKPOINT_VERIFY). */
 enum lr_rc lr_checkpoint_encode_section(struct lr_geom_ctx *g, const struct lr_shard *sh,

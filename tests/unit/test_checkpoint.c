@@ -550,9 +550,8 @@ test_file(void **state)
 
 /* A run checkpoint file (lr_checkpoint_write) into dir/name; its bytes into *data. */
 static void
-write_run_ckpt(struct fixture *f, const char *dir, const char *name,
-               const struct lr_ckpt_chain *refs, unsigned char sha[32], unsigned char **data,
-               size_t *n)
+write_run_ckpt(struct fixture *f, const char *dir, const char *name, struct lr_ckpt_chain *refs,
+               unsigned char sha[32], unsigned char **data, size_t *n)
 {
     struct lr_checkpoint_info info;
     struct lr_err err = { LR_OK, "" };
@@ -567,7 +566,9 @@ write_run_ckpt(struct fixture *f, const char *dir, const char *name,
     memset(info.config_sha256, 7, 32);
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     assert_int_equal(lr_out_open(&o, path, &err), LR_OK);
-    assert_int_equal(lr_checkpoint_write(f->g, &info, &f->sh, refs, &o, sha, &err), LR_OK);
+    assert_int_equal(
+        lr_checkpoint_write(f->g, &info, &f->sh, LR_CK_ALL, refs, NULL, NULL, &o, sha, &err),
+        LR_OK);
     assert_int_equal(lr_out_commit_unsynced(&o, &err), LR_OK);
     fp = fopen(path, "rb");
     assert_non_null(fp);

@@ -1,14 +1,17 @@
 /* store.c - parcels.gpkg through GDAL/OGR's GPKG driver (see store.h).
  *
  * One table after the other: create it, write its rows (chosen and sorted by store_rows.c) in
- * one transaction, commit. The R-trees are built once, after the data (the driver defers them;
- * write_spatial_indexes makes it happen at a known step), then the key indexes show needs.
+ * one transaction, commit. The tables are created without R-tree: while the rows go in, each
+ * spatial row's FID and envelope is kept, and right after the table store_rtree.c packs its
+ * R-tree and writes it straight into SQLite's tables (GDAL 3.6 fills it row by row: 12 s at 1M;
+ * its way stays the fallback). The key indexes show needs come last.
  * Geometries go GEOS -> WKB -> OGR. Styles come from store_style.c. */
 #include "store.h"
 
 #include "geom.h"
 #include "money.h"
 #include "store_rows.h"
+#include "store_rtree.h"
 #include "store_style.h"
 
 #include <cpl_conv.h>
@@ -201,12 +204,15 @@ static const char *const pragmas[] = {
 struct writer {
     const struct lr_shard *sh;
     struct lr_geom_ctx *g;
-    const char *path; /* the temporary file, for messages */
+    const char *path;    /* the temporary file, for messages */
+    const char *scratch; /* store_rtree.c's scratch file beside it */
     GDALDatasetH ds;
     OGRSpatialReferenceH srs;
     OGRLayerH layer;
     OGRFeatureH feat;
-    const char *table; /* being written */
+    const char *table;      /* being written */
+    struct lr_rtree *rtree; /* entries of the table being written; NULL: not spatial */
+    struct lr_rtree parcels_rtree, issues_rtree;
     bool in_txn;
     struct lr_store_counts counts;
 };
@@ -318,7 +324,7 @@ table_begin(struct writer *w, const struct table_def *t, const char *fid, struct
     opts[0] = fid_opt;
     opts[1] = desc_opt;
     opts[2] = (char *)"GEOMETRY_NAME=geom";
-    opts[3] = (char *)"SPATIAL_INDEX=YES";
+    opts[3] = (char *)"SPATIAL_INDEX=NO"; /* spatial_index() */
     if (GDALDatasetStartTransaction(w->ds, FALSE) != OGRERR_NONE) {
         rc = gdal_fail(w, "cannot start a transaction", err);
         goto out;
@@ -339,15 +345,22 @@ out:
     return rc;
 }
 
-/* Write the current feature (with geometry geom, owned; may be NULL) as a new row. */
+/* Write the current feature (with geometry geom, owned; may be NULL) as a new row; keep its
+ * FID and envelope for the R-tree when it has a non-empty geometry (what GDAL would index). */
 static enum lr_rc
 table_put(struct writer *w, OGRGeometryH geom, struct lr_err *err)
 {
+    OGREnvelope env;
+
     OGR_F_SetFID(w->feat, OGRNullFID);
     OGR_F_SetGeometryDirectly(w->feat, geom);
     if (OGR_L_CreateFeature(w->layer, w->feat) != OGRERR_NONE)
         return gdal_fail(w, "cannot add a row", err);
-    return LR_OK;
+    if (!w->rtree || !geom || OGR_G_IsEmpty(geom))
+        return LR_OK;
+    OGR_G_GetEnvelope(geom, &env);
+    return lr_rtree_add(w->rtree, OGR_F_GetFID(w->feat), env.MinX, env.MaxX, env.MinY, env.MaxY,
+                        err);
 }
 
 static enum lr_rc
@@ -470,6 +483,7 @@ write_parcels(struct writer *w, struct lr_err *err)
 
     if (!idx)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    w->rtree = &w->parcels_rtree;
     rc = table_begin(w, &t_parcels, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
         const struct lr_parcel *p = &sh->parcels[idx[k]];
@@ -487,6 +501,7 @@ write_parcels(struct writer *w, struct lr_err *err)
     }
     if (rc == LR_OK)
         rc = table_end(w, err);
+    w->rtree = NULL;
     w->counts.parcels = (int64_t)n;
     free(idx);
     return rc;
@@ -555,6 +570,7 @@ write_issues(struct writer *w, struct lr_err *err)
 
     if (!rows)
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    w->rtree = &w->issues_rtree;
     rc = table_begin(w, &t_issues, "fid", err);
     for (size_t k = 0; rc == LR_OK && k < n; k++) {
         const struct lr_store_issue_row *r = &rows[k];
@@ -569,6 +585,7 @@ write_issues(struct writer *w, struct lr_err *err)
     }
     if (rc == LR_OK)
         rc = table_end(w, err);
+    w->rtree = NULL;
     w->counts.issues = (int64_t)n;
     free(rows);
     return rc;
@@ -713,22 +730,65 @@ write_styles(struct writer *w, struct lr_err *err)
     return rc;
 }
 
-/* The R-trees: the driver defers them to the end of the bulk load and fills each in one pass
- * when the layer is synced (here) or at the next SQL statement. */
+/* GDAL's own R-tree for table t (row by row): the fallback. */
 static enum lr_rc
-write_spatial_indexes(struct writer *w, struct lr_err *err)
+gdal_spatial_index(struct writer *w, const struct table_def *t, struct lr_err *err)
 {
-    const char *const names[] = { LR_STORE_PARCELS, LR_STORE_ISSUES };
+    char *sql = lr_asprintf("SELECT CreateSpatialIndex('%s', 'geom')", t->name);
+    OGRLayerH res = NULL;
+    OGRFeatureH f = NULL;
+    bool ok = false;
 
-    for (size_t i = 0; i < LR_ARRAY_LEN(names); i++) {
-        OGRLayerH l = GDALDatasetGetLayerByName(w->ds, names[i]);
-        w->table = names[i];
-        CPLErrorReset();
-        if (!l || OGR_L_SyncToDisk(l) != OGRERR_NONE)
-            return gdal_fail(w, "cannot build the spatial index", err);
+    if (!sql)
+        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    CPLErrorReset();
+    res = GDALDatasetExecuteSQL(w->ds, sql, NULL, NULL);
+    f = res ? OGR_L_GetNextFeature(res) : NULL;
+    ok = f && OGR_F_GetFieldAsInteger(f, 0) == 1 && CPLGetLastErrorType() < CE_Failure;
+    if (f)
+        OGR_F_Destroy(f);
+    if (res)
+        GDALDatasetReleaseResultSet(w->ds, res);
+    free(sql);
+    return ok ? LR_OK : gdal_fail(w, "cannot build the spatial index", err);
+}
+
+/* Table t's R-tree, right after its rows (its entries are freed before the next table):
+ * packed by store_rtree.c, or by GDAL when that fails (or when LANDREC_GPKG_RTREE=gdal asks
+ * for GDAL's own, for comparisons). */
+static enum lr_rc
+spatial_index(struct writer *w, const struct table_def *t, struct lr_rtree *entries,
+              struct lr_err *err)
+{
+    const char *how = getenv("LANDREC_GPKG_RTREE");
+    struct lr_err mine = { LR_OK, "" };
+    enum lr_rc rc = LR_OK;
+
+    w->table = t->name;
+    if (how && strcmp(how, "gdal") == 0) {
+        rc = gdal_spatial_index(w, t, err);
+    } else if (lr_store_rtree_write(w->ds, w->srs, t->name, "fid", "geom", t->gtype, entries,
+                                    w->scratch, &mine) != LR_OK) {
+        lr_log(LR_LOG_WARN, "extract", NULL,
+               "%s: cannot pack the spatial index of '%s' (%s); GDAL builds it row by row",
+               LR_STORE_FILE, t->name, mine.msg);
+        rc = gdal_spatial_index(w, t, err);
     }
+    lr_rtree_release(entries);
     w->table = NULL;
-    return LR_OK;
+    return rc;
+}
+
+static enum lr_rc
+write_parcels_rtree(struct writer *w, struct lr_err *err)
+{
+    return spatial_index(w, &t_parcels, &w->parcels_rtree, err);
+}
+
+static enum lr_rc
+write_issues_rtree(struct writer *w, struct lr_err *err)
+{
+    return spatial_index(w, &t_issues, &w->issues_rtree, err);
 }
 
 static enum lr_rc
@@ -780,11 +840,12 @@ write_all(struct writer *w, struct lr_err *err)
         enum lr_rc (*fn)(struct writer *, struct lr_err *);
     } steps[] = {
         { "parcels", write_parcels },
+        { "parcels R-tree", write_parcels_rtree },
         { "issues", write_issues },
+        { "issues R-tree", write_issues_rtree },
         { "register_only", write_register_only },
         { "lineage", write_lineage },
         { "layer_styles", write_styles },
-        { "spatial indexes", write_spatial_indexes },
         { "key indexes", write_indexes },
     };
     enum lr_rc rc = LR_OK;
@@ -798,7 +859,7 @@ write_all(struct writer *w, struct lr_err *err)
     return rc;
 }
 
-/* Close the dataset (GDAL finishes the R-trees here), then 0640, fsync, rename. */
+/* Close the dataset, then 0640, fsync, rename. */
 static enum lr_rc
 finish_file(struct writer *w, const char *path, struct lr_err *err)
 {
@@ -827,15 +888,15 @@ finish_file(struct writer *w, const char *path, struct lr_err *err)
     return LR_OK;
 }
 
-/* "dir/parcels.gpkg" -> "dir/parcels.tmp.gpkg" (the driver wants the .gpkg extension). */
+/* "dir/parcels.gpkg" -> "dir/parcels<tag>.gpkg" (the driver wants the .gpkg extension). */
 static char *
-tmp_name(const char *path)
+tmp_name(const char *path, const char *tag)
 {
     size_t n = strlen(path);
 
     if (n > 5 && strcmp(path + n - 5, ".gpkg") == 0)
-        return lr_asprintf("%.*s.tmp.gpkg", (int)(n - 5), path);
-    return lr_asprintf("%s.tmp.gpkg", path);
+        return lr_asprintf("%.*s%s.gpkg", (int)(n - 5), path, tag);
+    return lr_asprintf("%s%s.gpkg", path, tag);
 }
 
 enum lr_rc
@@ -843,13 +904,17 @@ lr_store_write_file(const char *path, const struct lr_shard *sh, struct lr_geom_
                     struct lr_store_counts *counts, struct lr_err *err)
 {
     struct writer w = { .sh = sh, .g = g };
-    char *tmp = tmp_name(path);
+    char *tmp = tmp_name(path, ".tmp"), *scratch = tmp_name(path, ".rtree.tmp");
     double t0 = lr_now();
     enum lr_rc rc;
 
-    if (!tmp)
+    if (!tmp || !scratch) {
+        free(tmp);
+        free(scratch);
         return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
+    }
     w.path = tmp;
+    w.scratch = scratch;
     rc = open_dataset(&w, sh->cfg->target_crs, err);
     if (rc == LR_OK)
         rc = write_all(&w, err);
@@ -865,9 +930,12 @@ lr_store_write_file(const char *path, const struct lr_shard *sh, struct lr_geom_
         unlink(tmp);
     if (w.srs)
         OSRRelease(w.srs);
+    lr_rtree_release(&w.parcels_rtree);
+    lr_rtree_release(&w.issues_rtree);
     w.counts.seconds = lr_now() - t0;
     if (counts)
         *counts = w.counts;
+    free(scratch);
     free(tmp);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* test_store.c - parcels.gpkg from a small hand-made shard: layers and counts, field values,
  * sort order, geometry types, lineage rows, styles, indexes, file mode, identical bytes on a
- * rerun, no owner data in the bytes, and GDAL's own GeoPackage validator. */
+ * rerun, no owner data in the bytes, and GDAL's own GeoPackage validator; the packed R-trees,
+ * and GDAL's own when they cannot be packed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,52 @@ test_tables_and_counts(void **state)
     assert_sql(ds, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name LIKE 'idx_%'",
                "7");
     GDALClose(ds);
+}
+
+/* The R-trees hold every geometry of their table, pass SQLite's check and serve GDAL's spatial
+ * filter; when the scratch file cannot be written (a directory in its place) GDAL builds them
+ * instead, with the same entries. */
+static char *
+rtree_state(const char *path)
+{
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    char *s;
+    OGRLayerH l;
+
+    assert_non_null(ds);
+    assert_sql(ds, "SELECT rtreecheck('rtree_parcels_geom') || rtreecheck('rtree_issues_geom')",
+               "okok");
+    assert_sql(ds, "SELECT count(*) FROM rtree_issues_geom", "3");
+    assert_sql(ds, "SELECT count(*) FROM issues WHERE geom IS NOT NULL", "3");
+    l = layer(ds, "parcels");
+    assert_true(OGR_L_TestCapability(l, OLCFastSpatialFilter));
+    OGR_L_SetSpatialFilterRect(l, -1e9, -1e9, 1e9, 1e9);
+    assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 4);
+    s = sql1(ds, "SELECT group_concat(id || ':' || minx || ':' || maxx || ':' || miny || ':' || "
+                 "maxy, ' ') FROM (SELECT * FROM rtree_parcels_geom UNION ALL SELECT * FROM "
+                 "rtree_issues_geom ORDER BY 1, 2)");
+    GDALClose(ds);
+    return s;
+}
+
+static void
+test_spatial_indexes(void **state)
+{
+    struct fixture *f = *state;
+    char scratch[160];
+    char *packed, *gdal;
+
+    write_ok(f, NULL);
+    packed = rtree_state(f->path);
+    snprintf(scratch, sizeof(scratch), "%s/parcels.rtree.tmp.gpkg", f->dir);
+    assert_int_not_equal(access(scratch, F_OK), 0);
+    assert_int_equal(mkdir(scratch, 0700), 0);
+    write_ok(f, NULL);
+    assert_int_equal(rmdir(scratch), 0);
+    gdal = rtree_state(f->path);
+    assert_string_equal(packed, gdal);
+    free(packed);
+    free(gdal);
 }
 
 static void
@@ -283,6 +330,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tables_and_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spatial_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parcel_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issues_register_lineage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_styles, setup, teardown),

@@ -80,8 +80,10 @@ add_pair(struct lr_landuse *lu, const char *legacy, const char *current)
     if (!p)
         return LR_ERR_NOMEM;
     lu->pairs = p;
-    snprintf(p[lu->n].legacy, sizeof(p->legacy), "%s", legacy);
-    snprintf(p[lu->n].current, sizeof(p->current), "%s", current);
+    /* split_pair checked the lengths (< 16): strnlen only keeps the copies in bounds */
+    memset(&p[lu->n], 0, sizeof(p[lu->n]));
+    memcpy(p[lu->n].legacy, legacy, strnlen(legacy, sizeof(p->legacy) - 1));
+    memcpy(p[lu->n].current, current, strnlen(current, sizeof(p->current) - 1));
     lu->n++;
     return LR_OK;
 }

@@ -211,13 +211,13 @@ static enum lr_rc
 add_issue(struct layer_reader *r, int64_t parcel, int64_t record, enum lr_issue_class why,
           int64_t fid, const char *what, struct lr_err *err)
 {
-    char detail[640];
+    char *detail = lr_asprintf("'%s' layer '%s' feature %lld: %s", r->path, r->layer_name,
+                               (long long)fid, what);
+    enum lr_rc rc =
+        detail ? lr_shard_add_issue(r->sh, parcel, record, why, 0, 0, detail) : LR_ERR_NOMEM;
 
-    snprintf(detail, sizeof(detail), "'%s' layer '%s' feature %lld: %s", r->path, r->layer_name,
-             (long long)fid, what);
-    if (lr_shard_add_issue(r->sh, parcel, record, why, 0, 0, detail) != LR_OK)
-        return lr_err_set(err, LR_ERR_NOMEM, "out of memory");
-    return LR_OK;
+    free(detail);
+    return rc == LR_OK ? LR_OK : lr_err_set(err, LR_ERR_NOMEM, "out of memory");
 }
 
 /* Key fields of a feature into key; the reason in why when they are not a key. */

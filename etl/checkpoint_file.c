@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The checkpoint index of a file name "NN-stage.ckpt", -1 for other names. */
@@ -141,16 +140,6 @@ hash_outputs(struct lr_ctx *ctx, struct lr_checkpoint_info *info, struct lr_err 
         free(p);
     }
     return rc;
-}
-
-/* CPU seconds of the calling thread (the checkpoint's cost, whatever else the machine runs). */
-static double
-thread_cpu(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- a checkpoint in two files ----
@@ -388,7 +377,7 @@ lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
     struct lr_checkpoint_info info;
     char *dir = ckpt_dir(ctx), *name = NULL, *path = NULL;
     const char *verify = getenv("LANDREC_CHECKPOINT_VERIFY");
-    double t0 = lr_now(), c0 = thread_cpu();
+    double t0 = lr_now(), c0 = lr_cpu_thread();
     unsigned char sha[32];
     unsigned todo = 0;
     off_t bytes = 0;
@@ -429,7 +418,7 @@ lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
         }
         remove_unreferenced(dir, ctx->ckpt_chain);
         lr_log(LR_LOG_DEBUG, "run", NULL, "checkpoint '%s': %lld bytes in %.3f s (cpu %.3f s)",
-               path, (long long)bytes, lr_now() - t0, thread_cpu() - c0);
+               path, (long long)bytes, lr_now() - t0, lr_cpu_thread() - c0);
     }
 #ifdef __GLIBC__
     /* between stages: give the heap pages the stage freed back to the system (glibc keeps them

@@ -289,3 +289,25 @@ lr_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static double
+clock_seconds(clockid_t id)
+{
+    struct timespec ts;
+
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+lr_cpu_thread(void)
+{
+    return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
+double
+lr_cpu_process(void)
+{
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}

@@ -80,6 +80,10 @@ char *lr_path_dir(const char *path);
 int lr_edit_distance(const char *a, const char *b);
 /* Monotonic seconds. */
 double lr_now(void);
+/* CPU seconds used so far by the calling thread / by the whole process (0 if the clock fails):
+ * the timings logged beside wall times. */
+double lr_cpu_thread(void);
+double lr_cpu_process(void);
 
 #define LR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

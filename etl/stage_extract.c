@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char extract_header[] =
     "new_commune,new_commune_name,old_commune,sheet,parcel,parcel_key,address,land_use,"
@@ -203,16 +202,6 @@ write_delta(struct lr_ctx *ctx, struct lr_err *err)
     return rc;
 }
 
-/* CPU seconds of the process (all threads), for the timings logged. */
-static double
-cpu_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One mismatches.csv line (without the newline) for sorting. */
 static char *
 finding_line(const struct lr_shard *sh, int64_t parcel, int64_t record, const char *cls,
@@ -369,17 +358,17 @@ lr_stage_extract(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 
     st->in = (int64_t)sh->n_parcels;
     rc = store_start(ctx, sh, &store, &store_th, &store_on, err);
-    t0 = lr_now(), c0 = cpu_now();
+    t0 = lr_now(), c0 = lr_cpu_process();
     if (rc == LR_OK)
         rc = write_extract(ctx, sh, &extract_rows, &sorted, err);
-    t1 = lr_now(), c1 = cpu_now();
+    t1 = lr_now(), c1 = lr_cpu_process();
     /* one core goes to the GeoPackage while it is written */
     ctx->jobs = store_on && jobs > 1 ? jobs - 1 : jobs;
     if (rc == LR_OK)
         rc = write_workbooks(ctx, sh, sorted, (size_t)extract_rows, store_on ? &store.share : NULL,
                              err);
     ctx->jobs = jobs;
-    t2 = lr_now(), c2 = cpu_now();
+    t2 = lr_now(), c2 = lr_cpu_process();
     free(sorted);
     if (rc == LR_OK)
         lr_log(LR_LOG_INFO, "extract", NULL,

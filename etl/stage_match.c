@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- the key-sorted view ---- */
 
@@ -532,22 +531,12 @@ match_steps(struct lr_ctx *ctx, struct match *m, struct lr_err *err)
     return rc;
 }
 
-/* CPU time of the calling thread (the stage is single-threaded): for the benchmark's log. */
-static double
-cpu_seconds(void)
-{
-    struct timespec ts;
-
-    return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 ? (double)ts.tv_sec + ts.tv_nsec / 1e9
-                                                            : 0.0;
-}
-
 enum lr_rc
 lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 {
     struct lr_stage_stat *st = lr_stage_current(sh);
     struct match m;
-    double t0, c0 = cpu_seconds();
+    double t0, c0 = lr_cpu_thread();
     enum lr_rc rc;
 
     memset(&m, 0, sizeof(m));
@@ -565,7 +554,7 @@ lr_stage_match(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
         st->in = (int64_t)(m.view.n_parcels + m.view.n_records + m.view.n_keyless);
         st->out = st->in - (int64_t)(m.n_dup + m.n_unmatched);
     }
-    lr_log(LR_LOG_DEBUG, "match", NULL, "%.3f s of this thread's CPU time", cpu_seconds() - c0);
+    lr_log(LR_LOG_DEBUG, "match", NULL, "%.3f s of this thread's CPU time", lr_cpu_thread() - c0);
 out:
     if (m.have_corr)
         lr_corrections_release(&m.corr);

@@ -19,20 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CHUNK 2048 /* parcels per phase-1 task */
-
-/* CPU seconds used by the calling thread. */
-static double
-thread_cpu(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- tasks and threads ---- */
 
@@ -83,7 +71,7 @@ worker_main(void *arg)
 {
     struct lr_vworker *w = arg;
     struct lr_vjob *j = w->job;
-    double c0 = thread_cpu();
+    double c0 = lr_cpu_thread();
     size_t t;
 
     while (w->rc == LR_OK && !atomic_load(&j->failed) &&
@@ -92,7 +80,7 @@ worker_main(void *arg)
         if (w->rc != LR_OK)
             atomic_store(&j->failed, 1);
     }
-    w->phase_cpu = thread_cpu() - c0;
+    w->phase_cpu = lr_cpu_thread() - c0;
     return NULL;
 }
 
@@ -391,7 +379,7 @@ enum vpart { VP_ALL = 0, VP_LOCAL, VP_BORDERS };
 static enum lr_rc
 run_all(struct lr_vjob *j, struct lr_vworker *ws, int nw, enum vpart part, struct lr_err *err)
 {
-    double t0 = lr_now(), c0 = thread_cpu(), t1, t2;
+    double t0 = lr_now(), c0 = lr_cpu_thread(), t1, t2;
     size_t nmaps = 0, ncommunes = 0;
     enum lr_rc rc = part == VP_BORDERS ? LR_OK : phase_parcels(j, ws, nw, err);
 
@@ -412,7 +400,7 @@ run_all(struct lr_vjob *j, struct lr_vworker *ws, int nw, enum vpart part, struc
                "%zu parcels on %d threads: checks %.3f s, overlaps %.3f s (%zu maps), gaps "
                "%.3f s (%zu communes); critical path %.3f s of CPU",
                j->sh->n_parcels, nw, t1 - t0, t2 - t1, nmaps, lr_now() - t2, ncommunes,
-               thread_cpu() - c0 + j->extra_cpu);
+               lr_cpu_thread() - c0 + j->extra_cpu);
     return rc;
 }
 

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define STRADDLE_PERMILLE 5 /* share above which a zone counts as straddled: 0.5 % */
 #define LR_VALUE_MAX_JOBS 64
@@ -73,16 +72,6 @@ scratch_release(struct value_scratch *s)
     free(s->weight);
     free(s->area);
     free(s->price);
-}
-
-/* CPU seconds of the process, for the timing logged. */
-static double
-cpu_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Land use the parcel is valued for: the register's (the legal record), else the map's. */
@@ -642,7 +631,7 @@ lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
     int64_t failures = 0, straddling = 0, no_price = 0;
     char geos_msg[256] = "";
     enum lr_rc rc = LR_OK;
-    double t0 = lr_now(), c0 = cpu_now();
+    double t0 = lr_now(), c0 = lr_cpu_process();
 
     memset(ws, 0, sizeof(ws));
     for (size_t i = 0; i < sh->n_parcels; i++)
@@ -699,6 +688,6 @@ lr_stage_value(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
            "(cpu %.3f s, %d threads)",
            ctx->cfg->value_method == LR_VALUE_PIECEWISE ? "piecewise" : "interior_point",
            (long long)st->out, (long long)straddling, (long long)no_price, lr_now() - t0,
-           cpu_now() - c0, nw);
+           lr_cpu_process() - c0, nw);
     return rc;
 }

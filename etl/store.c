@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A column: name, OGR type and subtype, Vietnamese alias (QML). */
@@ -851,10 +850,10 @@ write_all(struct writer *w, struct lr_err *err)
     enum lr_rc rc = LR_OK;
 
     for (size_t i = 0; rc == LR_OK && i < LR_ARRAY_LEN(steps); i++) {
-        double t0 = lr_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
+        double t0 = lr_now(), c0 = lr_cpu_process();
         rc = steps[i].fn(w, err);
         lr_log(LR_LOG_DEBUG, "extract", NULL, "%s: %s in %.3f s (cpu %.3f s)", LR_STORE_FILE,
-               steps[i].what, lr_now() - t0, (double)clock() / CLOCKS_PER_SEC - c0);
+               steps[i].what, lr_now() - t0, lr_cpu_process() - c0);
     }
     return rc;
 }

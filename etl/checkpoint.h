@@ -133,7 +133,9 @@ enum lr_rc lr_checkpoint_decode_section(struct lr_geom_ctx *g, const unsigned ch
                                         size_t n_names, struct lr_err *err);
 
 /* Save the checkpoint after stage `stage` (index into the runner's stage table), which may
- * have changed the sections of the mask `changes` (LR_CK_BIT of each). */
+ * have changed the sections of the mask `changes` (LR_CK_BIT of each). LR_ERR_INTERNAL only
+ * when LANDREC_CHECKPOINT_VERIFY finds a section changed that the mask does not name; any other
+ * failure to write it is LR_ERR_IO (or LR_ERR_NOMEM) with the reason. */
 enum lr_rc lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
                               const char *stage_name, unsigned changes, struct lr_err *err);
 /* Read the newest checkpoint of ctx->work_dir into sh and info. LR_ERR_INPUT (with the reason)

@@ -409,6 +409,10 @@ lr_checkpoint_save(struct lr_ctx *ctx, const struct lr_shard *sh, size_t stage,
             todo |= LR_CK_BIT(s);
     if (rc == LR_OK)
         rc = write_ckpt(ctx, sh, &info, todo, path, name, &bytes, sha, err);
+    /* a checkpoint that cannot be written (a geometry GEOS cannot encode, a full disk) only
+     * costs the resume point: LR_ERR_INTERNAL stays for verify_refs' finding */
+    if (rc == LR_ERR_INTERNAL)
+        rc = LR_ERR_IO;
     if (rc == LR_OK) {
         for (int s = 0; s < LR_CK_NSECTIONS; s++) {
             if (ctx->ckpt_chain->file[s][0])

@@ -288,7 +288,8 @@ publish(struct lr_ctx *ctx, struct lr_shard *sh, struct lr_err *err)
 }
 
 /* After a stage: its checkpoint. A checkpoint that cannot be written (a full disk) only costs
- * the resume point: the run goes on from the earlier checkpoint's view. */
+ * the resume point: the run goes on from the earlier checkpoint's view. Out of memory, or a
+ * stage caught changing a section it does not declare (LANDREC_CHECKPOINT_VERIFY), ends it. */
 static enum lr_rc
 checkpoint(struct lr_ctx *ctx, struct lr_shard *sh, size_t i, struct lr_err *err)
 {
